@@ -1,0 +1,95 @@
+"""Settings and their one precedence: command line > environment > pyproject [tool.harness] > default."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "HARNESS_"
+
+#: Dummy credentials every client of a local target uses, so nothing can sign for real AWS.
+DUMMY_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+}
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+
+class ConfigError(Exception):
+    """A setting has a value the harness cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every user-facing setting of the harness, after precedence has been applied."""
+
+    target: str = "embedded"
+    host: str = "127.0.0.1"
+    port: int = 4566
+    region: str = DEFAULT_REGION
+    template: str = "template.yaml"
+    scenarios: str = "scenarios"
+    stack_prefix: str = "harness"
+    localstack_image: str = "localstack/localstack:4.14.0"
+    localstack_url: str = "http://127.0.0.1:4566"
+    notify_email: str = "notify@example.com"
+    # where each value came from, for error messages ("--port", "HARNESS_PORT", "pyproject.toml")
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+TARGETS = ("embedded", "localstack", "aws")
+
+
+def _coerce(name: str, raw: Any, source: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind == "int":
+        try:
+            return int(raw)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{source}: {name} must be an integer, got {raw!r}") from err
+    return str(raw)
+
+
+def _pyproject_table(start: Path) -> tuple[dict[str, Any], Path | None]:
+    for folder in [start, *start.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            with candidate.open("rb") as handle:
+                data = tomllib.load(handle)
+            return data.get("tool", {}).get("harness", {}), candidate
+    return {}, None
+
+
+def load_settings(cli: dict[str, Any] | None = None, cwd: Path | None = None) -> Settings:
+    """Resolve settings: command line > HARNESS_* environment > [tool.harness] > default."""
+    names = [f.name for f in fields(Settings) if f.name != "sources"]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    table, pyproject = _pyproject_table(cwd or Path.cwd())
+    for key in table:
+        if key.replace("-", "_") not in names:
+            raise ConfigError(f"{pyproject}: [tool.harness] has an unknown setting {key!r}")
+    for name in names:
+        cli_value = (cli or {}).get(name)
+        env_name = ENV_PREFIX + name.upper()
+        toml_value = table.get(name, table.get(name.replace("_", "-")))
+        if cli_value is not None:
+            values[name] = _coerce(name, cli_value, f"--{name.replace('_', '-')}")
+            sources[name] = "command line"
+        elif env_name in os.environ:
+            values[name] = _coerce(name, os.environ[env_name], env_name)
+            sources[name] = env_name
+        elif toml_value is not None:
+            values[name] = _coerce(name, toml_value, f"{pyproject} [tool.harness]")
+            sources[name] = str(pyproject)
+    settings = replace(Settings(), **values, sources=sources)
+    if settings.target not in TARGETS:
+        raise ConfigError(
+            f"target must be one of {', '.join(TARGETS)}, got {settings.target!r}"
+            f" (from {sources.get('target', 'default')})"
+        )
+    return settings
