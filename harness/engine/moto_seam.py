@@ -252,7 +252,7 @@ def _patched_set_stream_specification(self: Table, streams: dict[str, Any] | Non
     _original["set_stream_specification"](self, streams)
     now = table_ref(self)
     if now.stream_label:
-        self.stream_shard = _StreamTap(self)
+        self.stream_shard = _StreamTap(self)  # type: ignore[assignment]
         if _table_listener is not None:
             _table_listener.on_stream_enabled(now)
     else:
@@ -263,7 +263,8 @@ def _patched_set_stream_specification(self: Table, streams: dict[str, Any] | Non
 
 def _patched_update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
     outer = _ctx.update_buffer
-    _ctx.update_buffer = buffer = []
+    buffer: list[ItemChange] = []
+    _ctx.update_buffer = buffer
     try:
         result = _original["update_item"](self, table_name, *args, **kwargs)
     except BaseException:
@@ -303,7 +304,8 @@ def _silently_delete(backend: DynamoDBBackend, table_name: str, change: ItemChan
 
 
 def _patched_transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-    _ctx.txn_buffer = buffer = []
+    buffer: list[ItemChange] = []
+    _ctx.txn_buffer = buffer
     try:
         result = _original["transact_write_items"](self, *args, **kwargs)
     finally:
@@ -391,7 +393,7 @@ def check_seams() -> None:
     for owner, name in _SEAMS:
         if not callable(getattr(owner, name, None)):
             raise SeamMoved(f"moto {moto.__version__}: {owner.__name__}.{name} is gone")  # type: ignore[attr-defined]
-    probe = Table(
+    probe = Table(  # type: ignore[abstract]
         "seam-probe",
         DEFAULT_ACCOUNT,
         "us-east-1",
