@@ -1,0 +1,1 @@
+"""Record a session through a proxy and write it as a scenario."""

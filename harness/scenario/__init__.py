@@ -1,0 +1,1 @@
+"""Scenario files: loader, schema, matchers, steps, runner, report."""

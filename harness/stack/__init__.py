@@ -1,0 +1,1 @@
+"""The stack: template.yaml -> resources on a target (SAM translation, packaging, deployment)."""

@@ -1,0 +1,1 @@
+"""Targets: where a stack runs (embedded, localstack, aws), behind one interface."""

@@ -1,0 +1,110 @@
+"""The one interface every target (embedded, localstack, aws) offers to the stack and scenarios."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class TargetError(Exception):
+    """Root of the targets' errors: a target could not start, deploy or answer."""
+
+
+class Unsupported(TargetError):
+    """The target cannot do this (e.g. TTL expiry on demand on AWS); the message says why."""
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """What a deployed stack offers a user or a scenario."""
+
+    api_url: str  # base URL of the API stage, no trailing slash
+    table_name: str
+    topic_arn: str
+    failure_queue_url: str | None
+    functions: dict[str, str]  # logical id -> function name
+    resources: dict[str, str]  # logical id -> physical id (name, ARN or URL)
+    region: str
+    endpoint_url: str | None  # None on real AWS
+
+
+@dataclass(frozen=True)
+class CapturedNotification:
+    """One SNS notification as any target captures it."""
+
+    topic_arn: str
+    message_id: str
+    subject: str | None
+    message: str
+    attributes: dict[str, Any]  # attribute name -> plain value
+    timestamp: str
+
+
+@dataclass(frozen=True)
+class IdleResult:
+    """Whether the pipeline went idle within the wait, and what was still pending."""
+
+    idle: bool
+    waited_ms: float
+    pending: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Target(ABC):
+    """Where a stack runs. One stack definition and one scenario format serve every target."""
+
+    name: str = "abstract"
+    #: optional abilities: "expire" (TTL expiry on demand), "fault" (fault injection),
+    #: "quiesce" (an exact idle signal), "invocations" (function invocation records)
+    capabilities: frozenset[str] = frozenset()
+
+    @abstractmethod
+    def start(self) -> None:
+        """Make the target reachable (start the engine or container; check credentials)."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Release what start() took; processes the harness started are ended."""
+
+    @abstractmethod
+    def deploy(self, template: Path, parameters: dict[str, str]) -> StackOutputs:
+        """Create the stack's resources; a failed deploy removes what it created."""
+
+    @abstractmethod
+    def destroy(self) -> None:
+        """Remove every resource the deploy created."""
+
+    @abstractmethod
+    def client(self, service: str) -> Any:
+        """A boto3 client for this target (explicit endpoint and dummy credentials off AWS)."""
+
+    @abstractmethod
+    def notifications(self) -> list[CapturedNotification]:
+        """Every notification captured since the stack was deployed, in publish order."""
+
+    @abstractmethod
+    def wait_idle(self, timeout: float) -> IdleResult:
+        """Wait until the pipeline is idle (exactly on embedded; by polling elsewhere)."""
+
+    def expire(self, table: str, key: dict[str, Any]) -> None:
+        """Expire one item now, exactly as TTL does."""
+        raise Unsupported(f"the {self.name} target cannot expire items on demand")
+
+    def inject_fault(self, body: dict[str, Any]) -> None:
+        """Register a fault (the engine's /_harness/faults body)."""
+        raise Unsupported(f"the {self.name} target has no fault injection")
+
+    def clear_faults(self) -> None:  # noqa: B027 - a no-op where faults do not exist
+        """Remove every active fault."""
+
+    def invocations(self) -> list[dict[str, Any]]:
+        """Function invocation records, where the target keeps them."""
+        return []
+
+    def __enter__(self) -> Target:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
