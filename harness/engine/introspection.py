@@ -1,27 +1,236 @@
-"""/_harness/ endpoints: health, notifications, invocations, quiesce, faults, reset. (stub)"""
+"""/_harness/ endpoints: JSON over HTTP on the engine's own port.
+
+They read the services' state (health, notifications, invocations, API accesses), wait for the
+pipeline to be idle (quiesce), and change it only where asked to (reset, faults, TTL sweep,
+clearing a record).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import moto
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+
+from .. import __version__
+from .faults import FaultSpecError
 
 if TYPE_CHECKING:
     from .core import Engine
 
+# a quiesce longer than this is a mistake in the caller, not a slow pipeline
+MAX_QUIESCE_SECONDS = 300.0
+DEFAULT_QUIESCE_SECONDS = 10.0
 
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, default=str), status=status, content_type="application/json")
+# what the engine serves, for GET /_harness/health
+SERVICES = (
+    "apigateway",
+    "dynamodb",
+    "dynamodbstreams",
+    "iam",
+    "lambda",
+    "logs",
+    "sns",
+    "sqs",
+    "sts",
+)
+
+# (path, methods, handler name): the one list the router and the 404 answer are built from
+ENDPOINTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("/_harness/health", ("GET",), "health"),
+    ("/_harness/notifications", ("GET", "DELETE"), "notifications"),
+    ("/_harness/invocations", ("GET", "DELETE"), "invocations"),
+    ("/_harness/accesses", ("GET", "DELETE"), "accesses"),
+    ("/_harness/reset", ("POST",), "reset"),
+    ("/_harness/quiesce", ("POST",), "quiesce"),
+    ("/_harness/faults", ("GET", "POST", "DELETE"), "faults"),
+    ("/_harness/ttl/sweep", ("POST",), "ttl_sweep"),
+)
+
+
+class BadRequest(Exception):
+    """A parameter or body of a /_harness/ request the engine cannot use."""
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response (values JSON cannot hold are written as strings)."""
+    return Response(
+        json.dumps(body, default=str),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+def function_name(name_or_arn: str) -> str:
+    """A function's name from its name or its (possibly qualified) ARN."""
+    if name_or_arn.startswith("arn:"):
+        parts = name_or_arn.split(":")
+        if len(parts) >= 7:
+            return parts[6]
+    return name_or_arn
 
 
 class Introspection:
-    """Reads the services' state; never changes the pipeline except reset and faults."""
+    """Serves every /_harness/ path of the engine's endpoint."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._created = time.monotonic()
+        self._map = Map(
+            [Rule(path, methods=list(methods), endpoint=name) for path, methods, name in ENDPOINTS],
+            strict_slashes=False,
+        )
+        self._handlers: dict[str, Callable[[Request], Response]] = {
+            "health": self.health,
+            "notifications": self.notifications,
+            "invocations": self.invocations,
+            "accesses": self.accesses,
+            "reset": self.reset,
+            "quiesce": self.quiesce,
+            "faults": self.faults,
+            "ttl_sweep": self.ttl_sweep,
+        }
 
     def handle(self, request: Request) -> Response:
-        if request.path == "/_harness/health":
-            return json_response({"status": "ready"})
-        return json_response({"message": f"unknown harness endpoint {request.path}"}, status=404)
+        """Answer one /_harness/ request."""
+        adapter = self._map.bind_to_environ(request.environ)
+        try:
+            name, _ = adapter.match()
+        except NotFound:
+            return json_response(
+                {
+                    "message": f"no harness endpoint at {request.path}",
+                    "path": request.path,
+                    "endpoints": [f"{' '.join(methods)} {path}" for path, methods, _ in ENDPOINTS],
+                },
+                status=404,
+            )
+        except MethodNotAllowed as err:
+            allowed = sorted(err.valid_methods or [])
+            return json_response(
+                {
+                    "message": f"{request.method} is not allowed on {request.path}",
+                    "path": request.path,
+                    "allowed": allowed,
+                },
+                status=405,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        try:
+            return self._handlers[str(name)](request)
+        except BadRequest as err:
+            return json_response({"message": str(err)}, status=400)
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def health(self, request: Request) -> Response:
+        """GET: the engine answers, so it is ready; which services it serves."""
+        return json_response(
+            {
+                "status": "ready",
+                "version": __version__,
+                "motoVersion": moto.__version__,
+                "uptimeSeconds": round(time.monotonic() - self._created, 3),
+                "services": {name: "running" for name in SERVICES},
+            }
+        )
+
+    def notifications(self, request: Request) -> Response:
+        """GET: every SNS Publish in order, with its deliveries (?topic= name or ARN); DELETE."""
+        service = self.engine.notifications
+        if request.method == "DELETE":
+            return json_response({"cleared": service.clear()})
+        topic = request.args.get("topic") or None
+        return json_response(service.notifications(topic))
+
+    def invocations(self, request: Request) -> Response:
+        """GET: every function run in start order (?function=, ?source=); DELETE clears."""
+        log = self.engine.invocations
+        if request.method == "DELETE":
+            count = len(log.snapshot())
+            log.clear()
+            return json_response({"cleared": count})
+        wanted_function = request.args.get("function")
+        wanted_source = request.args.get("source")
+        records = sorted(log.snapshot(), key=lambda record: record.started_at)
+        return json_response(
+            [
+                record.to_json()
+                for record in records
+                if (
+                    wanted_function is None
+                    or function_name(record.function) == function_name(wanted_function)
+                )
+                and (wanted_source is None or record.source == wanted_source)
+            ]
+        )
+
+    def accesses(self, request: Request) -> Response:
+        """GET: every API Gateway call through the data plane; DELETE clears."""
+        log = self.engine.accesses
+        if request.method == "DELETE":
+            count = len(log.snapshot())
+            log.clear()
+            return json_response({"cleared": count})
+        return json_response([record.to_json() for record in log.snapshot()])
+
+    def reset(self, request: Request) -> Response:
+        """POST: forget every resource and record; stop every worker."""
+        self.engine.reset()
+        return json_response({"reset": True})
+
+    def quiesce(self, request: Request) -> Response:
+        """POST ?timeout=SECONDS: wait until the pipeline is idle; 408 with what is pending."""
+        raw = request.args.get("timeout")
+        timeout = DEFAULT_QUIESCE_SECONDS if raw is None else _seconds(raw)
+        report = self.engine.quiesce(timeout)
+        return json_response(report.to_json(), status=200 if report.idle else 408)
+
+    def faults(self, request: Request) -> Response:
+        """POST a fault (JSON body), GET the active ones, DELETE them all."""
+        registry = self.engine.faults
+        if request.method == "GET":
+            return json_response(registry.list())
+        if request.method == "DELETE":
+            count = len(registry.list())
+            registry.clear()
+            return json_response({"cleared": count})
+        body = _json_body(request)
+        try:
+            return json_response(registry.add(body))
+        except FaultSpecError as err:
+            raise BadRequest(str(err)) from err
+
+    def ttl_sweep(self, request: Request) -> Response:
+        """POST: expire every item whose TTL has passed, now, instead of at the next sweep."""
+        return json_response({"expired": self.engine.streams.sweep_ttl()})
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise BadRequest(f"timeout must be a number of seconds, got {raw!r}") from err
+    if not math.isfinite(value) or not 0 <= value <= MAX_QUIESCE_SECONDS:
+        raise BadRequest(
+            f"timeout must be between 0 and {MAX_QUIESCE_SECONDS:g} seconds, got {raw}"
+        )
+    return value
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    raw = request.get_data(as_text=True)
+    try:
+        body = json.loads(raw)
+    except ValueError as err:
+        raise BadRequest(f"the body must be a JSON object, got {raw[:80]!r}") from err
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body must be a JSON object, got {type(body).__name__}")
+    return body

@@ -24,7 +24,20 @@ _MAPPINGS = re.compile(r"^/2015-03-31/event-source-mappings/?(?P<uuid>[^/]*)/?$"
 _USER_REQUEST = re.compile(
     r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$"
 )
-_EXECUTE_API = re.compile(r"^/_aws/execute-api/(?P<api>[^/]+)/(?P<stage>[^/]+)(?P<path>/.*)?$")
+_EXECUTE_API = re.compile(r"^/_aws/execute-api/(?P<api>[^/]+)(?:/(?P<stage>[^/]*))?(?P<path>/.*)?$")
+#: requests that need moto's API Gateway (installed just after the endpoint comes up)
+_APIGATEWAY_PATHS = (
+    "/restapis",
+    "/v2/",
+    "/_aws/execute-api/",
+    "/apikeys",
+    "/usageplans",
+    "/domainnames",
+    "/vpclinks",
+    "/account",
+    "/clientcertificates",
+    "/tags/",
+)
 
 
 class EngineApp:
@@ -57,10 +70,12 @@ class EngineApp:
         engine = self.engine
         if path.startswith("/_harness/"):
             return engine.introspection.handle(request)
+        if path.startswith(_APIGATEWAY_PATHS):
+            engine.wait_until_warm()
         match = _USER_REQUEST.match(path) or _EXECUTE_API.match(path)
         if match:
             return engine.apigateway.handle(
-                request, match.group("api"), match.group("stage"), match.group("path") or "/"
+                request, match.group("api"), match.group("stage") or "", match.group("path") or "/"
             )
         target = request.headers.get("X-Amz-Target", "")
         if target.startswith("DynamoDBStreams_20120810."):
@@ -95,6 +110,13 @@ class _NoDelayHandler(WSGIRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        # WSGI title-cases header names and joins repeated ones; API Gateway events need both
+        # as the client sent them (multiValueHeaders, exact casing)
+        environ["harness.raw_headers"] = list(self.headers.items())
+        return environ
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # quiet: the engine keeps its own records
 
@@ -103,7 +125,15 @@ class EngineServer:
     """The threaded HTTP server in front of an EngineApp."""
 
     def __init__(self, app: EngineApp, host: str, port: int):
-        self.server: BaseWSGIServer = ThreadedWSGIServer(host, port, app, handler=_NoDelayHandler)
+        # bind here: werkzeug prints and exits the process when it cannot bind; we raise OSError
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server((host, port), family=family, backlog=128)
+        try:
+            self.server: BaseWSGIServer = ThreadedWSGIServer(
+                host, port, app, handler=_NoDelayHandler, fd=self._socket.fileno()
+            )
+        finally:
+            self._socket.close()  # werkzeug keeps its own duplicate of the descriptor
         self.server.daemon_threads = True  # type: ignore[attr-defined]
         self.thread: threading.Thread | None = None
 

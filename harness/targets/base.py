@@ -28,6 +28,8 @@ class StackOutputs:
     resources: dict[str, str]  # logical id -> physical id (name, ARN or URL)
     region: str
     endpoint_url: str | None  # None on real AWS
+    stack_name: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)  # the template's Outputs, resolved
 
 
 @dataclass(frozen=True)

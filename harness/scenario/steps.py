@@ -1,0 +1,363 @@
+"""Running each kind of step against a target: one function per kind.
+
+Each function gets a step whose variables are already resolved and the run's
+:class:`RunContext`; it returns what it observed (JSON-ready, for reports) or raises
+:class:`~harness.scenario.errors.StepFailure` with every mismatch, or
+:class:`~harness.scenario.errors.ScenarioSkipped` when the target cannot do the step. Waiting is
+always ``target.wait_idle(deadline)``: exact on the embedded engine, a bounded poll elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jmespath
+import requests
+
+from ..targets.base import IdleResult, StackOutputs, Target, Unsupported
+from .durations import format_duration
+from .errors import ScenarioSkipped, StepFailure
+from .matchers import Mismatch, SequenceMatch, match, match_each, show
+from .model import (
+    MISSING,
+    ExpireStep,
+    FaultStep,
+    InvokeStep,
+    NoNotificationsStep,
+    NotificationsStep,
+    RequestStep,
+    Step,
+    StreamStep,
+    TableStep,
+)
+from .observations import (
+    NotificationCursor,
+    StreamCursor,
+    json_ready,
+    notification_view,
+    plain,
+    stream_record_view,
+    typed,
+)
+from .variables import VariableScope, as_text
+
+MAX_LISTED = 10  # observations listed in a failure report
+REQUEST_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass
+class RunContext:
+    """What the steps of one scenario run share."""
+
+    target: Target
+    outputs: StackOutputs
+    scope: VariableScope
+    http: requests.Session
+    notifications: NotificationCursor
+    stream: StreamCursor | None = None
+    faults_added: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def function_name(self, name: str) -> str:
+        """A template's logical id -> the deployed function's name (other names pass through)."""
+        return self.outputs.functions.get(name, name)
+
+
+def failure(
+    step: Step, summary: str, mismatches: Sequence[Mismatch] = (), notes: Sequence[str] = ()
+) -> StepFailure:
+    """A StepFailure located at ``step``, with its YAML."""
+    return StepFailure(
+        step.title, str(step.source), summary, mismatches, step.source.excerpt(), notes
+    )
+
+
+def _busy_note(idle: IdleResult, within: float) -> list[str]:
+    if idle.idle:
+        return []
+    pending = "; ".join(show(p, limit=120) for p in idle.pending[:MAX_LISTED]) or "unknown work"
+    return [f"the pipeline was still busy after {format_duration(within)}: {pending}"]
+
+
+def _listing(word: str, views: Sequence[Any]) -> list[str]:
+    lines = [f"{word} {i + 1}: {show(v, limit=300)}" for i, v in enumerate(views[:MAX_LISTED])]
+    if len(views) > MAX_LISTED:
+        lines.append(f"... and {len(views) - MAX_LISTED} more")
+    return lines
+
+
+def _count(step: Step, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise failure(step, f"count must be an integer >= 0, got {show(value)}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _misses(step: Step, word: str, result: SequenceMatch, views: Sequence[Any]) -> StepFailure:
+    """The failure of a ``match`` list: which entries found nothing, and how the closest differ."""
+    entries = ", ".join(f"match[{m.index}]" for m in result.misses)
+    summary = f"{entries} matched none of the {_plural(len(views), 'new ' + word)}"
+    mismatches: list[Mismatch] = []
+    several = len(result.misses) > 1
+    for miss in result.misses:
+        if miss.candidate is not None and not several:
+            summary += f" (closest: {word} {miss.candidate + 1})"
+        for mismatch in miss.mismatches:
+            mismatches.append(mismatch.under(f"match[{miss.index}]") if several else mismatch)
+    return failure(step, summary, mismatches, _listing(word, views))
+
+
+# -- request --------------------------------------------------------------------------------
+
+_NOT_JSON = object()
+
+
+def _response_view(response: requests.Response) -> dict[str, Any]:
+    try:
+        body_json: Any = response.json() if response.content else _NOT_JSON
+    except ValueError:
+        body_json = _NOT_JSON
+    return {
+        "status": response.status_code,
+        "headers": {name.lower(): value for name, value in response.headers.items()},
+        "json": body_json,
+        "body": response.text,
+    }
+
+
+def run_request(step: RequestStep, ctx: RunContext) -> dict[str, Any]:
+    """Call the API; check status, headers, JSON and body; save variables from the response."""
+    url = ctx.outputs.api_url.rstrip("/") + step.path
+    headers = {str(name): as_text(value) for name, value in step.headers.items()}
+    data: bytes | None = None
+    if step.json is not MISSING:
+        data = json.dumps(json_ready(step.json)).encode()
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"
+    elif step.body is not None:
+        data = step.body.encode()
+    response = ctx.http.request(
+        step.method,
+        url,
+        params={name: as_text(value) for name, value in step.query.items()},
+        headers=headers,
+        data=data,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+    )
+    view = _response_view(response)
+    expect = step.expect
+    mismatches: list[Mismatch] = []
+    if expect.status is not MISSING:
+        mismatches += match(expect.status, view["status"], ("status",))
+    if expect.headers:
+        mismatches += match(expect.headers, view["headers"], ("headers",))
+    if expect.json is not MISSING:
+        if view["json"] is _NOT_JSON:
+            mismatches.append(
+                Mismatch(("json",), f"expected a JSON body, got {show(view['body'])}")
+            )
+        else:
+            mismatches += match(expect.json, view["json"], ("json",))
+    if expect.body is not MISSING:
+        mismatches += match(expect.body, view["body"], ("body",))
+    observed = {**view, "json": None if view["json"] is _NOT_JSON else view["json"]}
+    if mismatches:
+        raise failure(
+            step,
+            f"{step.method} {step.path} answered {view['status']}",
+            mismatches,
+            [f"response body: {show(view['body'], limit=500)}"],
+        )
+    for name, expression in step.save.items():
+        ctx.scope.define(name, jmespath.search(expression, observed))
+    return {"method": step.method, "url": response.url, **observed}
+
+
+# -- notifications --------------------------------------------------------------------------
+
+
+def run_notifications(step: NotificationsStep, ctx: RunContext) -> dict[str, Any]:
+    """Wait until the expected notifications exist (and, with count, the pipeline is idle)."""
+    count = _count(step, step.count)
+    deadline = time.monotonic() + step.within
+    idle: IdleResult | None = None
+    while True:
+        views = [notification_view(n) for n in ctx.notifications.new(step.topic)]
+        result = match_each(step.match, views, ordered=step.ordered)
+        # without a count, matching is enough; with one, the total is final only once idle
+        if result.ok and (
+            count is None or (idle is not None and idle.idle and len(views) == count)
+        ):
+            ctx.notifications.advance()
+            return {"notifications": json_ready(views)}
+        remaining = deadline - time.monotonic()
+        if (idle is not None and idle.idle) or remaining <= 0:
+            break
+        idle = ctx.target.wait_idle(remaining)
+    ctx.notifications.advance()
+    notes = _busy_note(idle, step.within) if idle is not None else []
+    if not views:
+        raise failure(
+            step, f"no new notification arrived within {format_duration(step.within)}", notes=notes
+        )
+    if not result.ok:
+        error = _misses(step, "notification", result, views)
+        raise failure(step, error.summary, error.mismatches, [*error.notes, *notes])
+    raise failure(
+        step,
+        f"expected exactly {_plural(count or 0, 'new notification')}, got {len(views)}",
+        notes=[*_listing("notification", views), *notes],
+    )
+
+
+def run_no_notifications(step: NoNotificationsStep, ctx: RunContext) -> dict[str, Any]:
+    """Once the pipeline is idle, no notification is new."""
+    idle = ctx.target.wait_idle(step.within)
+    views = [notification_view(n) for n in ctx.notifications.new(step.topic)]
+    ctx.notifications.advance()
+    if views:
+        raise failure(
+            step,
+            f"expected no new notification, got {len(views)}",
+            notes=[*_listing("notification", views), *_busy_note(idle, step.within)],
+        )
+    if not idle.idle:
+        raise failure(
+            step,
+            "the pipeline did not go idle, so silence cannot be told apart from delay",
+            notes=_busy_note(idle, step.within),
+        )
+    return {"notifications": []}
+
+
+# -- table and stream -----------------------------------------------------------------------
+
+
+def run_table(step: TableStep, ctx: RunContext) -> dict[str, Any]:
+    """Once the pipeline is idle, the stored item matches (or is absent)."""
+    idle = ctx.target.wait_idle(step.within)
+    response = ctx.target.client("dynamodb").get_item(
+        TableName=ctx.outputs.table_name, Key=typed(step.key), ConsistentRead=True
+    )
+    item = plain(response["Item"]) if "Item" in response else None
+    notes = _busy_note(idle, step.within)
+    if step.absent:
+        if item is not None:
+            raise failure(
+                step, f"expected no item with key {show(step.key)}, found {show(item)}", notes=notes
+            )
+        return {"key": json_ready(step.key), "item": None}
+    if item is None:
+        raise failure(
+            step, f"no item with key {show(step.key)} in {ctx.outputs.table_name}", notes=notes
+        )
+    mismatches = match(step.item, item)
+    if mismatches:
+        raise failure(
+            step,
+            f"the item with key {show(step.key)} differs",
+            mismatches,
+            [f"item: {show(item, limit=500)}", *notes],
+        )
+    return {"key": json_ready(step.key), "item": json_ready(item)}
+
+
+def run_stream(step: StreamStep, ctx: RunContext) -> dict[str, Any]:
+    """Once the pipeline is idle, the new stream records match."""
+    if ctx.stream is None:
+        raise failure(step, f"the table {ctx.outputs.table_name} has no stream")
+    count = _count(step, step.count)
+    idle = ctx.target.wait_idle(step.within)
+    views = [stream_record_view(r) for r in ctx.stream.new_records()]
+    notes = _busy_note(idle, step.within)
+    if count is not None and len(views) != count:
+        raise failure(
+            step,
+            f"expected exactly {_plural(count, 'new stream record')}, got {len(views)}",
+            notes=[*_listing("record", views), *notes],
+        )
+    result = match_each(step.match, views, ordered=step.ordered)
+    if not result.ok:
+        error = _misses(step, "record", result, views)
+        raise failure(step, error.summary, error.mismatches, [*error.notes, *notes])
+    return {"records": json_ready(views)}
+
+
+# -- functions, TTL and faults --------------------------------------------------------------
+
+
+def run_invoke(step: InvokeStep, ctx: RunContext) -> dict[str, Any]:
+    """Invoke a function synchronously; check its result, or its error when one is expected."""
+    name = ctx.function_name(step.function)
+    response = ctx.target.client("lambda").invoke(
+        FunctionName=name, Payload=json.dumps(json_ready(step.event)).encode()
+    )
+    text = response["Payload"].read().decode("utf-8", "replace")
+    try:
+        payload: Any = json.loads(text) if text else None
+    except ValueError:
+        payload = text
+    failed = "FunctionError" in response
+    observed = {"function": name, "failed": failed, "payload": payload}
+    if failed and step.error is MISSING:
+        error = payload if isinstance(payload, dict) else {}
+        raise failure(
+            step,
+            f"{name} failed: {error.get('errorType', 'Error')}: "
+            f"{str(error.get('errorMessage', show(payload))).strip()}",
+        )
+    if not failed and step.error is not MISSING:
+        raise failure(step, f"expected {name} to fail, it returned {show(payload)}")
+    expected, label = (step.error, "error") if failed else (step.result, "result")
+    if expected is not MISSING:
+        mismatches = match(expected, payload, (label,))
+        if mismatches:
+            raise failure(
+                step,
+                f"the {label} of {name} differs",
+                mismatches,
+                [f"{label}: {show(payload, limit=500)}"],
+            )
+    return observed
+
+
+def run_expire(step: ExpireStep, ctx: RunContext) -> dict[str, Any]:
+    """Expire the item now, as TTL does; targets that cannot skip the scenario."""
+    try:
+        ctx.target.expire(ctx.outputs.table_name, typed(step.key))
+    except Unsupported as err:
+        raise ScenarioSkipped(str(err)) from err
+    return {"key": json_ready(step.key)}
+
+
+def run_fault(step: FaultStep, ctx: RunContext) -> dict[str, Any]:
+    """Register the fault for the following steps (cleared when the scenario ends)."""
+    body = json_ready(dict(step.body))
+    body["function"] = ctx.function_name(str(body["function"]))
+    try:
+        ctx.target.inject_fault(body)
+    except Unsupported as err:
+        raise ScenarioSkipped(str(err)) from err
+    ctx.faults_added = True
+    return {"fault": body}
+
+
+EXECUTORS: dict[str, Callable[[Any, RunContext], dict[str, Any]]] = {
+    "request": run_request,
+    "notifications": run_notifications,
+    "no_notifications": run_no_notifications,
+    "table": run_table,
+    "stream": run_stream,
+    "invoke": run_invoke,
+    "expire": run_expire,
+    "fault": run_fault,
+}

@@ -1,0 +1,164 @@
+"""The embedded target: the harness's own engine, in this process or as `harness serve`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from ..config import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS
+from ..stack.resources import DeployOptions
+from .base import CapturedNotification, IdleResult, TargetError, Unsupported
+from .capture import from_engine_record
+from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+
+
+class EmbeddedTarget(DeployingTarget):
+    """Deploys to the embedded engine: one it is given, one at ``url``, or one it starts.
+
+    Introspection (notifications, quiesce, faults, invocations) goes through the engine's
+    /_harness/ endpoints, so an in-process engine and a `harness serve` behave the same.
+    """
+
+    name = "embedded"
+    capabilities = frozenset({"expire", "fault", "quiesce", "invocations"})
+
+    def __init__(
+        self,
+        *,
+        engine: Engine | None = None,
+        url: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        stack_name: str = "harness",
+        region: str = "us-east-1",
+        state_dir: Path | str = DEFAULT_STATE_DIR,
+        cache_dir: Path | str = DEFAULT_CACHE_DIR,
+        log: Callable[[str], None] | None = None,
+    ):
+        super().__init__(
+            stack_name=stack_name, region=region, state_dir=state_dir, cache_dir=cache_dir, log=log
+        )
+        self.engine = engine
+        self._url = url.rstrip("/") if url else None
+        self._host = host
+        self._port = port
+        self._owned: Engine | None = None
+        self._http = requests.Session()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Use the given engine, check the one at ``url``, or start one in this process."""
+        if self.engine is None and self._url is None:
+            from ..engine import Engine
+
+            self._owned = Engine(host=self._host, port=self._port, region=self.region).start()
+            self.engine = self._owned
+        if self._url is not None and not engine_answers(self._url):
+            raise TargetError(
+                f"no embedded engine answers at {self._url}: start one with `harness serve` "
+                "(or let the harness start one in its own process)"
+            )
+        if self.engine is not None:
+            # AWS-managed policies (SAM's function roles attach them) exist on demand
+            from ..engine import moto_seam
+
+            moto_seam.provide_aws_managed_policies()
+
+    def stop(self) -> None:
+        """Stop the engine if this target started it."""
+        self._http.close()
+        if self._owned is not None:
+            self._owned.stop()
+            self._owned = None
+            self.engine = None
+
+    # -- deploying -----------------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        if self.engine is not None:
+            return self.engine.url
+        if self._url is not None:
+            return self._url
+        raise TargetError("the embedded target is not started")
+
+    def api_url(self, api_id: str, stage: str) -> str:
+        return f"{self.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
+
+    def deploy_options(self) -> DeployOptions:
+        # everything is ready the moment it is created: poll often and briefly. Independent
+        # resources go in parallel (as CloudFormation does) only to an engine in another
+        # process: in this one, the threads would just take turns holding the GIL
+        parallelism = 1 if self.engine is not None else 4
+        return DeployOptions(parallelism=parallelism, poll_interval=0.01, ready_timeout=30.0)
+
+    def account_id(self) -> str:
+        return DEFAULT_ACCOUNT
+
+    def client(self, service: str) -> Any:
+        return self._boto3_client(service, endpoint_url=self.endpoint_url, **DUMMY_CREDENTIALS)
+
+    # -- observing -----------------------------------------------------------------------------
+
+    def notifications(self) -> list[CapturedNotification]:
+        """The engine's own record of every Publish to the stack's topics, in publish order."""
+        topics = self.topic_arns()
+        records = self._harness("GET", "/_harness/notifications").json()
+        return [
+            from_engine_record(record) for record in records if record.get("topicArn") in topics
+        ]
+
+    def wait_idle(self, timeout: float) -> IdleResult:
+        """The engine's exact idle signal (POST /_harness/quiesce)."""
+        answer = self._harness(
+            "POST", "/_harness/quiesce", params={"timeout": f"{timeout:g}"}, timeout=timeout + 10
+        )
+        body = answer.json()
+        return IdleResult(
+            idle=bool(body.get("idle")),
+            waited_ms=float(body.get("waitedMs", 0.0)),
+            pending=list(body.get("pending") or []),
+        )
+
+    def expire(self, table: str, key: dict[str, Any]) -> None:
+        """Delete the item as TTL does: a REMOVE record with the service identity."""
+        if self.engine is None:
+            raise Unsupported(
+                "expiring one item on demand needs the engine in this process; against "
+                "`harness serve`, set its TTL attribute in the past and POST /_harness/ttl/sweep"
+            )
+        if not self.engine.streams.expire(table, key, DEFAULT_ACCOUNT, self.region):
+            raise TargetError(f"table {table} has no item {key}")
+
+    def inject_fault(self, body: dict[str, Any]) -> None:
+        self._harness("POST", "/_harness/faults", json=body)
+
+    def clear_faults(self) -> None:
+        self._harness("DELETE", "/_harness/faults")
+
+    def invocations(self) -> list[dict[str, Any]]:
+        return list(self._harness("GET", "/_harness/invocations").json())
+
+    def _harness(self, method: str, path: str, timeout: float = 30.0, **kwargs: Any) -> Any:
+        answer = self._http.request(method, self.endpoint_url + path, timeout=timeout, **kwargs)
+        if answer.status_code >= 400 and not (
+            path == "/_harness/quiesce" and answer.status_code == 408
+        ):
+            raise TargetError(f"{method} {path} answered {answer.status_code}: {answer.text[:500]}")
+        return answer
+
+
+def engine_answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether an embedded engine serves at ``url`` (GET /_harness/health)."""
+    try:
+        answer = requests.get(url.rstrip("/") + "/_harness/health", timeout=timeout)
+    except requests.RequestException:
+        return False
+    return answer.status_code == 200

@@ -1,0 +1,129 @@
+"""Helpers for the Lambda runtime tests: deploy a function from inline source, wait, inspect processes.
+
+(No tests here; the name keeps it among the runtime's test files.)
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import textwrap
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from botocore.config import Config
+
+TRUST_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+#: A client that does not retry: throttling tests must see the first 429.
+NO_RETRY = Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=30)
+
+
+def unique(prefix: str = "fn") -> str:
+    """A resource name no other test (or xdist worker) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def code_zip(source: str, module: str = "app", extra: dict[str, str] | None = None) -> bytes:
+    """A deployment package holding ``module``.py (dedented) and any extra files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(f"{module}.py", textwrap.dedent(source))
+        for path, text in (extra or {}).items():
+            archive.writestr(path, textwrap.dedent(text))
+    return buffer.getvalue()
+
+
+def deploy(
+    client: Callable[..., Any],
+    source: str,
+    *,
+    name: str | None = None,
+    handler: str = "app.handler",
+    timeout: int = 3,
+    memory: int = 128,
+    environment: dict[str, str] | None = None,
+    reserved: int | None = None,
+    extra: dict[str, str] | None = None,
+    runtime: str = "python3.11",
+) -> str:
+    """Create a function from inline source through the Lambda control plane; returns its name."""
+    name = name or unique()
+    role = client("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument=TRUST_POLICY)
+    lam = client("lambda")
+    lam.create_function(
+        FunctionName=name,
+        Runtime=runtime,
+        Role=role["Role"]["Arn"],
+        Handler=handler,
+        Code={"ZipFile": code_zip(source, module=handler.split(".")[0], extra=extra)},
+        Timeout=timeout,
+        MemorySize=memory,
+        Environment={"Variables": environment or {}},
+    )
+    if reserved is not None:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
+    return name
+
+
+def invoke(lam: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dict[str, Any], Any]:
+    """Invoke through boto3; returns the response and the decoded payload."""
+    body = json.dumps(payload if payload is not None else {}).encode()
+    response = lam.invoke(FunctionName=name, Payload=body, **kwargs)
+    raw = response["Payload"].read()
+    return response, (json.loads(raw) if raw else None)
+
+
+def tail(response: dict[str, Any]) -> str:
+    """The decoded LogResult of an invoke with LogType=Tail."""
+    return base64.b64decode(response["LogResult"]).decode()
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll ``condition`` until it is truthy or the deadline passes (then fail saying what)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(0.01)
+    raise AssertionError(f"waited {timeout} s for {what}; last saw {last!r}")
+
+
+def wait_for_invocations(engine: Any, request_ids: list[str], timeout: float = 10) -> None:
+    """Wait (on the engine's activity signal) until none of these invocations is pending.
+
+    Narrower than ``engine.quiesce()``: work other tests left in this process cannot delay it.
+    """
+    wanted = set(request_ids)
+    left, _ = engine.activity.wait_for(
+        lambda: [p for p in engine.runtime.pending() if p.details["requestId"] in wanted],
+        timeout,
+    )
+    assert not left, f"waited {timeout} s for invocations {sorted(wanted)}; still pending: {left}"
+
+
+def process_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")

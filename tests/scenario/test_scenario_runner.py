@@ -1,0 +1,294 @@
+"""The scenario runner against a small stack on the embedded engine: each step kind, passing and
+failing, skips and errors."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+from runner_support import MiniStack, PlainTarget, mini_stack
+
+from harness.engine import Engine
+from harness.scenario.loader import load_text
+from harness.scenario.runner import ScenarioResult, ScenarioRunner
+
+
+@pytest.fixture(scope="module")
+def stack(engine: Engine) -> Iterator[MiniStack]:
+    with mini_stack(engine) as built:
+        yield built
+
+
+def run(stack: MiniStack, text: str, target: object = None) -> ScenarioResult:
+    (scenario,) = load_text(textwrap.dedent(text), "test.scenario.yaml")
+    runner = ScenarioRunner(target or stack.target, stack.outputs)  # type: ignore[arg-type]
+    return runner.run(scenario)
+
+
+def test_a_full_scenario_passes_through_every_observing_step(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+        name: create and change an item
+        given:
+          items:
+            - {id: "seed-{run_id}", price: 1}
+        steps:
+          - request:
+              method: POST
+              path: /items
+              json: {name: "lamp-{run_id}", price: 10}
+            expect:
+              status: 201
+              headers: {content-type: application/json, X-ITEMS-API: "1"}
+              json: {id: !type str, name: "lamp-{run_id}", price: 10}
+            save: {item_id: json.id, code: status}
+          - notifications:
+              count: 1
+              match:
+                - subject: item insert
+                  message: {id: "{item_id}", new: {price: 10}, old: null}
+                  attributes: {eventName: INSERT}
+                  topic: !re "notify-.*"
+          - request: {method: PATCH, path: "/items/{item_id}", json: {price: 12.5}}
+            expect: {status: 200, json: {price: 12.5}}
+          - notifications:
+              match:
+                - message: {id: "{item_id}", new: {price: 12.5}, old: {price: 10}}
+          - no_notifications: {within: 2s}
+          - table:
+              key: {id: "{item_id}"}
+              item: {name: "lamp-{run_id}", price: 12.5, id: "{item_id}"}
+          - table: {key: {id: "nothing-{run_id}"}, absent: true}
+          - stream:
+              count: 2
+              match:
+                - {eventName: INSERT, keys: {id: "{item_id}"}, old: !absent , userIdentity: !absent }
+                - {eventName: MODIFY, new: {price: 12.5}, old: {price: 10}}
+          - invoke:
+              function: Notifier
+              event: {Records: []}
+            expect: {result: {batchItemFailures: [], seen: 0}}
+          - request: {method: GET, path: /hello, query: {n: "{code}"}}
+            expect: {status: 200, body: "hello n=201", headers: {content-type: !re "text/.*"}}
+        """,
+    )
+    assert result.outcome == "passed", result.message
+    assert [s.outcome for s in result.steps] == ["passed"] * 10
+    assert result.variables["code"] == 201
+    # the given item's INSERT was settled and discarded: the first check saw exactly one
+    assert len(result.steps[1].observed["notifications"]) == 1
+    assert result.steps[0].step.json == {"name": f"lamp-{result.run_id}", "price": 10}
+
+
+def test_a_notification_mismatch_is_reported_as_paths(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: wrong price
+steps:
+  - request: {method: POST, path: /items, json: {price: 10}}
+    save: {item_id: json.id}
+  - name: price announced
+    notifications:
+      within: 2s
+      match:
+        - message: {id: "{item_id}", new: {price: 12}}
+          attributes: {eventName: MODIFY}
+""",
+    )
+    assert result.outcome == "failed"
+    failure = result.failure
+    assert failure is not None
+    assert [str(m) for m in failure.mismatches] == [
+        "message.new.price: expected 12, got 10",
+        'attributes.eventName: expected "MODIFY", got "INSERT"',
+    ]
+    text = result.message
+    assert text.startswith(
+        'step 2 (notifications) "price announced" (test.scenario.yaml:5) failed: '
+    )
+    assert "match[0] matched none of the 1 new notification (closest: notification 1)" in text
+    assert (
+        "  5 |   - name: price announced" in text
+        and " 10 |           attributes: {eventName: MODIFY}" in text
+    )
+    assert "variables: " in text and "item_id" in text
+    assert pickle.loads(pickle.dumps(failure)).render() == failure.render()
+
+
+def test_a_request_mismatch_lists_every_difference(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: missing item
+steps:
+  - request: {method: GET, path: "/items/none-{run_id}"}
+    expect:
+      status: 200
+      json: {id: !any , message: !absent }
+""",
+    )
+    assert result.outcome == "failed"
+    assert result.failure is not None
+    assert [str(m) for m in result.failure.mismatches] == [
+        "status: expected 200, got 404",
+        "json.id: expected !any, got nothing (no such key)",
+        'json.message: expected no such key, got "not found"',
+    ]
+    assert f"GET /items/none-{result.run_id} answered 404" in result.message
+
+
+def test_count_counts_every_new_notification_once_idle(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: two writes, one expected
+steps:
+  - request: {method: POST, path: /items, json: {n: 1}}
+  - request: {method: POST, path: /items, json: {n: 2}}
+  - notifications:
+      count: 1
+      ordered: false
+      match: [{message: {new: {n: 2}}}]
+""",
+    )
+    assert result.outcome == "failed"
+    assert "expected exactly 1 new notification, got 2" in result.message
+    assert "notification 2: " in result.message
+
+
+def test_no_notifications_fails_when_one_arrives(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: unexpected
+steps:
+  - request: {method: POST, path: /items, json: {n: 1}}
+  - no_notifications:
+""",
+    )
+    assert result.outcome == "failed"
+    assert "expected no new notification, got 1" in result.message
+
+
+def test_table_mismatch_and_unexpected_item(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: table
+steps:
+  - request: {method: POST, path: /items, json: {price: 3}}
+    save: {item_id: json.id}
+  - table: {key: {id: "{item_id}"}, item: {price: 4, extra: !any }}
+""",
+    )
+    assert result.outcome == "failed"
+    assert result.failure is not None
+    assert [str(m) for m in result.failure.mismatches] == [
+        "price: expected 4, got 3",
+        "extra: expected !any, got nothing (no such key)",
+    ]
+    result = run(
+        stack,
+        """\
+name: table absent
+steps:
+  - request: {method: POST, path: /items, json: {price: 3}}
+    save: {item_id: json.id}
+  - table: {key: {id: "{item_id}"}, absent: true}
+""",
+    )
+    assert result.outcome == "failed"
+    assert "expected no item with key" in result.message
+
+
+def test_expire_emits_a_remove_by_the_ttl_service(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: expiry
+steps:
+  - request: {method: POST, path: /items, json: {price: 3}}
+    save: {item_id: json.id}
+  - expire: {key: {id: "{item_id}"}}
+  - stream:
+      match:
+        - {eventName: INSERT}
+        - eventName: REMOVE
+          old: {price: 3}
+          userIdentity: {type: Service, principalId: dynamodb.amazonaws.com}
+  - table: {key: {id: "{item_id}"}, absent: true}
+  - notifications:
+      match: [{subject: item insert}, {subject: item remove}]
+""",
+    )
+    assert result.outcome == "passed", result.message
+
+
+def test_an_injected_fault_makes_an_invocation_fail_and_is_cleared_after(
+    stack: MiniStack, engine: Engine
+) -> None:
+    result = run(
+        stack,
+        """\
+name: fault
+steps:
+  - fault: {function: Notifier, error: exception, times: 1}
+  - invoke: {function: Notifier, event: {Records: []}}
+    expect: {error: {errorType: !type str, errorMessage: !any }}
+  - fault: {function: Notifier, error: exception, times: 5}
+""",
+    )
+    assert result.outcome == "passed", result.message
+    assert engine.faults.list() == []  # cleared when the scenario ended
+
+
+def test_an_unexpected_function_error_fails_the_step(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: fault unexpected
+steps:
+  - fault: {function: Notifier, error: exception}
+  - invoke: {function: Notifier, event: {Records: []}}
+""",
+    )
+    assert result.outcome == "failed"
+    assert "step 2 (invoke)" in result.message and " failed: " in result.message
+
+
+def test_a_target_without_the_ability_skips_the_scenario_with_the_reason(stack: MiniStack) -> None:
+    plain = PlainTarget(stack.target.engine, stack.target.topic_arn)
+    text = """\
+name: needs ttl
+steps:
+  - request: {method: POST, path: /items, json: {}}
+  - expire: {key: {id: x}}
+"""
+    result = run(stack, text, target=plain)
+    assert result.outcome == "skipped"
+    assert result.message == "needs expire, which the plain target does not offer"
+    assert result.steps == []  # nothing ran
+
+
+def test_a_target_that_refuses_a_step_skips_with_its_reason(stack: MiniStack) -> None:
+    plain = PlainTarget(stack.target.engine, stack.target.topic_arn)
+    plain.capabilities = frozenset({"fault"})  # claims it, then refuses: the step's refusal wins
+    result = run(
+        stack, "name: f\nsteps:\n  - fault: {function: Notifier, error: crash}\n", target=plain
+    )
+    assert result.outcome == "skipped"
+    assert result.message == "the plain target has no fault injection"
+
+
+def test_a_target_error_is_reported_with_its_step_not_a_traceback(stack: MiniStack) -> None:
+    result = run(stack, "name: e\nsteps:\n  - invoke: {function: no-such-function}\n")
+    assert result.outcome == "error"
+    assert result.message.startswith(
+        "step 1 (invoke) (test.scenario.yaml:3): ResourceNotFoundException: "
+    )
+    assert "Function not found" in result.message
+    assert "Traceback" not in result.message
