@@ -104,6 +104,8 @@ class Engine:
                     "state per process, so use that one (or stop it first)"
                 )
             self._server = EngineServer(EngineApp(self), self.host, self.requested_port)
+            # AWS-managed IAM policies exist in every account; moto adds them on first attach
+            moto_seam.provide_aws_managed_policies()
             moto_seam.reset_moto()
             moto_seam.install(self.streams, self.notifications)
             _running = self

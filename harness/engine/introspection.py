@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import moto
+from boto3.dynamodb.types import TypeSerializer
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -51,6 +52,7 @@ ENDPOINTS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/_harness/quiesce", ("POST",), "quiesce"),
     ("/_harness/faults", ("GET", "POST", "DELETE"), "faults"),
     ("/_harness/ttl/sweep", ("POST",), "ttl_sweep"),
+    ("/_harness/ttl/expire", ("POST",), "ttl_expire"),
 )
 
 
@@ -82,7 +84,6 @@ class Introspection:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._created = time.monotonic()
         self._map = Map(
             [Rule(path, methods=list(methods), endpoint=name) for path, methods, name in ENDPOINTS],
             strict_slashes=False,
@@ -96,6 +97,7 @@ class Introspection:
             "quiesce": self.quiesce,
             "faults": self.faults,
             "ttl_sweep": self.ttl_sweep,
+            "ttl_expire": self.ttl_expire,
         }
 
     def handle(self, request: Request) -> Response:
@@ -137,7 +139,7 @@ class Introspection:
                 "status": "ready",
                 "version": __version__,
                 "motoVersion": moto.__version__,
-                "uptimeSeconds": round(time.monotonic() - self._created, 3),
+                "uptimeSeconds": round(time.time() - (self.engine.started_at or time.time()), 3),
                 "services": {name: "running" for name in SERVICES},
             }
         )
@@ -211,6 +213,35 @@ class Introspection:
     def ttl_sweep(self, request: Request) -> Response:
         """POST: expire every item whose TTL has passed, now, instead of at the next sweep."""
         return json_response({"expired": self.engine.streams.sweep_ttl()})
+
+    def ttl_expire(self, request: Request) -> Response:
+        """POST {"table", "key", "region"?}: expire one item now, exactly as TTL deletes it.
+
+        The key is DynamoDB-typed (``{"id": {"S": "a1"}}``) or plain (``{"id": "a1"}``).
+        """
+        body = _json_body(request)
+        table, key = body.get("table"), body.get("key")
+        if not isinstance(table, str) or not table:
+            raise BadRequest("table must be a table name or ARN")
+        if not isinstance(key, dict) or not key:
+            raise BadRequest("key must be an object naming the item's key attributes")
+        typed = {
+            name: value if _is_typed(value) else _SERIALIZER.serialize(value)
+            for name, value in key.items()
+        }
+        region = body.get("region") or self.engine.region
+        expired = self.engine.streams.expire(table, typed, region=str(region))
+        if not expired:
+            return json_response({"message": f"table {table} has no item with key {key}"}, 404)
+        return json_response({"expired": True})
+
+
+_SERIALIZER = TypeSerializer()
+_TYPE_KEYS = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
+
+
+def _is_typed(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _TYPE_KEYS
 
 
 def _seconds(raw: str) -> float:

@@ -640,6 +640,28 @@ def locked_dynamodb() -> Iterator[None]:
         yield
 
 
+def truncate_table_silently(account_id: str, region: str, name: str) -> int:
+    """Delete every item of a table, writing no stream record; returns how many went.
+
+    Harness bookkeeping, not a user write: the scenario runner empties the app's tables between
+    two scenarios, and a REMOVE per item would reach the stream's consumers (and notify).
+    """
+    table = find_table(account_id, region, name)
+    if table is None:
+        return 0
+    with dynamodb_lock:
+        items = list(table.all_items())
+        _ctx.silent = True
+        try:
+            for item in items:
+                if not hasattr(item, "hash_key"):
+                    raise SeamMoved(f"moto {moto.__version__}: Item has no attribute 'hash_key'")
+                table.delete_item(item.hash_key, getattr(item, "range_key", None))
+        finally:
+            _ctx.silent = False
+    return len(items)
+
+
 # ---------------------------------------------------------------------------------------------
 # SNS deliveries
 

@@ -6,19 +6,82 @@ import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .recorder import Recorder
+import requests
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..targets.base import TargetError
+from .recorder import Recorder, headers_for_client
 
 STOP_PATH = "/_record/stop"
+# what can go wrong reaching the stack: the client hears of it as a 502
+_UPSTREAM_ERRORS = (requests.RequestException, TargetError, ClientError, BotoCoreError)
+#: how long ``POST /_record/stop`` waits for the recording to be written before answering
+STOP_ANSWER_TIMEOUT = 60.0
 
 
 class RecordingProxy:
-    """Forwards every request to the API through a Recorder; ``POST /_record/stop`` ends it."""
+    """Forwards every request to the API through a :class:`Recorder`.
+
+    ``POST /_record/stop`` asks the recording to end: :attr:`stop_requested` is set, and the
+    answer waits until the owner calls :meth:`finish` with what it did (the file it wrote), so
+    that `harness record stop` can say where the recording went. Requests that arrive after a
+    stop are refused (503) rather than silently left out of the file.
+    """
 
     def __init__(self, recorder: Recorder, host: str = "127.0.0.1", port: int = 0):
         self.recorder = recorder
-        self.stopped = threading.Event()
+        self.stop_requested = threading.Event()
+        self._outcome: dict[str, Any] | None = None
+        self._finished = threading.Event()
+        self._answered = threading.Event()
+        self._stop_callers = 0
+        self._callers_lock = threading.Lock()
+        self.server = ThreadingHTTPServer((host, port), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="harness-record-proxy", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The proxy's base URL: point the app's client (browser, Postman, curl) at it."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> RecordingProxy:
+        """Serve in a background thread."""
+        self._thread.start()
+        return self
+
+    def finish(self, outcome: dict[str, Any], answer_timeout: float = 5.0) -> None:
+        """Hand the outcome to a waiting ``POST /_record/stop`` and let it answer."""
+        self._outcome = outcome
+        self._finished.set()
+        with self._callers_lock:
+            waiting = self._stop_callers > 0
+        if waiting:
+            self._answered.wait(answer_timeout)
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- serving -------------------------------------------------------------------------------
+
+    def _on_stop(self) -> tuple[int, dict[str, Any]]:
+        with self._callers_lock:
+            self._stop_callers += 1
+        self.stop_requested.set()
+        if not self._finished.wait(STOP_ANSWER_TIMEOUT):
+            return 504, {"message": "the recording did not finish writing in time"}
+        return 200, dict(self._outcome or {})
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,22 +89,23 @@ class RecordingProxy:
 
             def setup(self) -> None:
                 super().setup()
+                # small request/response pairs: Nagle's delay would add ~40 ms to each
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def log_message(self, format: str, *args: object) -> None:
-                pass
+                pass  # the command prints one line per recorded exchange instead
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 url = urlsplit(self.path)
                 if url.path == STOP_PATH and self.command == "POST":
-                    self._reply(
-                        200,
-                        [("Content-Type", "application/json")],
-                        json.dumps({"stopped": True, "requests": len(recorder.exchanges)}).encode(),
-                    )
-                    proxy.stopped.set()
+                    status, answer = proxy._on_stop()
+                    self._reply_json(status, answer)
+                    proxy._answered.set()
+                    return
+                if proxy.stop_requested.is_set():
+                    self._reply_json(503, {"message": "harness record: the recording has stopped"})
                     return
                 try:
                     exchange = proxy.recorder.perform(
@@ -51,44 +115,25 @@ class RecordingProxy:
                         dict(self.headers.items()),
                         body,
                     )
-                except Exception as err:  # the API is unreachable: say so to the client
-                    message = json.dumps(
-                        {"message": f"harness record: upstream failed: {err}"}
-                    ).encode()
-                    self._reply(502, [("Content-Type", "application/json")], message)
+                except _UPSTREAM_ERRORS as err:
+                    # the stack is unreachable: tell the client rather than hang up on it
+                    self._reply_json(502, {"message": f"harness record: upstream failed: {err}"})
                     return
-                self._reply(
-                    exchange.status,
-                    recorder.response_headers_for_client(exchange),
-                    exchange.response_body,
-                )
+                self._reply(exchange.status, headers_for_client(exchange), exchange.response_body)
 
-            def _reply(self, status: int, headers: list[tuple[str, object]], body: bytes) -> None:
+            def _reply_json(self, status: int, body: dict[str, Any]) -> None:
+                payload = json.dumps(body).encode()
+                self._reply(status, [("Content-Type", "application/json")], payload)
+
+            def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)
                 for key, value in headers:
-                    self.send_header(key, str(value))
+                    self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, name="harness-record", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> RecordingProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=2)
+        return Handler

@@ -104,6 +104,14 @@ class Target(ABC):
         """Function invocation records, where the target keeps them."""
         return []
 
+    def isolate(self) -> None:  # noqa: B027 - the default relies on unique ids, so does nothing
+        """Let the next scenario start without the previous one's data.
+
+        By default nothing is removed: scenarios on this target are kept apart by unique ids
+        (``{run_id}``) and by cursors that start at each scenario's start. The embedded target
+        empties the stack's tables, without stream records or notifications.
+        """
+
     def __enter__(self) -> Target:
         self.start()
         return self

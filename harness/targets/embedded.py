@@ -17,6 +17,9 @@ from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
 if TYPE_CHECKING:
     from ..engine import Engine
 
+#: how long isolate() waits for the previous scenario's work (retries, deliveries) to finish
+ISOLATE_IDLE_SECONDS = 10.0
+
 
 class EmbeddedTarget(DeployingTarget):
     """Deploys to the embedded engine: one it is given, one at ``url``, or one it starts.
@@ -145,6 +148,30 @@ class EmbeddedTarget(DeployingTarget):
 
     def invocations(self) -> list[dict[str, Any]]:
         return list(self._harness("GET", "/_harness/invocations").json())
+
+    def isolate(self) -> None:
+        """Empty the stack's tables once the pipeline is idle, writing no stream record.
+
+        The previous scenario's work (retries, deliveries) finishes first, so nothing it left in
+        flight writes after the tables are emptied. Against an engine in another process
+        (`harness serve`) nothing is removed: scenarios there rely on unique ids, as elsewhere.
+        """
+        if self.engine is None:
+            return
+        state = self.state or self._load_state()
+        if state is None:
+            return
+        idle = self.wait_idle(ISOLATE_IDLE_SECONDS)
+        if not idle.idle:
+            pending = "; ".join(str(p.get("description", p)) for p in idle.pending) or "unknown"
+            raise TargetError(
+                f"the pipeline did not go idle within {ISOLATE_IDLE_SECONDS:g} s, so the "
+                f"previous scenario's data cannot be removed safely; still pending: {pending}"
+            )
+        from ..engine import moto_seam
+
+        for table in state.of_type("AWS::DynamoDB::Table"):
+            moto_seam.truncate_table_silently(DEFAULT_ACCOUNT, self.region, table.physical_id)
 
     def _harness(self, method: str, path: str, timeout: float = 30.0, **kwargs: Any) -> Any:
         answer = self._http.request(method, self.endpoint_url + path, timeout=timeout, **kwargs)

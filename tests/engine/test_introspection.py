@@ -275,3 +275,36 @@ def test_wrong_method_is_a_405_naming_the_allowed_ones(harness: Any) -> None:
     assert "GET" in response.json()["allowed"]
     assert "GET" in response.headers["Allow"]
     assert harness("GET", "reset").status_code == 405  # GET must never reset
+
+
+def test_ttl_expire_removes_one_item_as_ttl_does(
+    harness: Callable[..., requests.Response], client: ClientFactory, engine: Engine
+) -> None:
+    dynamodb, streams = client("dynamodb"), client("dynamodbstreams")
+    table = unique("ttl-expire")
+    arn = dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    # no TTL attribute at all: the expiry happens because it is asked for
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "a1"}, "name": {"S": "lamp"}})
+    answer = harness("POST", "ttl/expire", json={"table": table, "key": {"id": "a1"}})
+    assert answer.status_code == 200 and answer.json() == {"expired": True}
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"S": "a1"}})
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT", "REMOVE"]
+    assert records[1]["userIdentity"] == {
+        "PrincipalId": "dynamodb.amazonaws.com",
+        "Type": "Service",
+    }
+    missing = harness("POST", "ttl/expire", json={"table": table, "key": {"id": {"S": "a1"}}})
+    assert missing.status_code == 404 and "has no item" in missing.json()["message"]
+    bad = harness("POST", "ttl/expire", json={"table": table})
+    assert bad.status_code == 400 and "key must be" in bad.json()["message"]

@@ -1,0 +1,146 @@
+"""Which generated values a recording must follow rather than freeze.
+
+A value the app generated (it is in a response, and no request sent it before) becomes a
+variable when a later request uses it (the client copied it: the replay must send its own), or
+when it is an id that shows up again later (in a notification, a table change or another
+response: the replay checks it is the same id, not just any id).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .session import Exchange
+from .volatile import is_generated, is_timestamp, is_uuid
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: names a scenario defines itself, which a saved variable must not shadow
+RESERVED_NAMES = frozenset({"uuid", "run_id", "api_url", "table_name", "topic_arn", "region"})
+#: shorter values are too likely to occur by chance inside other text
+MIN_VALUE_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A generated value saved by the step that produced it and referenced after it."""
+
+    name: str
+    value: str
+    step: int  # index of the exchange whose response produced it
+    source: str  # JMESPath over {status, headers, json, body}
+    reason: str  # for the file's header comment
+
+
+def step_name(exchange: Exchange) -> str:
+    """``PATCH /items/{id}``: the method and the route, ids in the path shown as ``{id}``."""
+    segments = [
+        "{id}" if is_uuid(s) or s.isdigit() or is_generated(s) else s
+        for s in exchange.path.split("/")
+    ]
+    return f"{exchange.method.upper()} {'/'.join(segments) or '/'}"
+
+
+def string_leaves(value: Any, path: str = "json") -> Iterator[tuple[str, str, str]]:
+    """(JMESPath, key, string) for every string in a JSON value, in document order."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            part = key if _IDENT.match(str(key)) else json.dumps(str(key))
+            if isinstance(child, str):
+                yield f"{path}.{part}", str(key), child
+            else:
+                yield from string_leaves(child, f"{path}.{part}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            if isinstance(child, str):
+                yield f"{path}[{index}]", "", child
+            else:
+                yield from string_leaves(child, f"{path}[{index}]")
+
+
+def request_text(exchange: Exchange) -> str:
+    """Everything a request sent, as one text to search for values in."""
+    parts = [exchange.path, json.dumps(exchange.query), json.dumps(exchange.request_headers)]
+    if exchange.request_body:
+        parts.append(exchange.request_body.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def effects_text(exchange: Exchange) -> str:
+    """What followed a request (notifications and table changes), as one text."""
+    parts = [f"{n.subject}\n{n.message}\n{json.dumps(n.attributes)}" for n in exchange.notifications]
+    parts += [json.dumps([c.keys, c.new, c.old], default=str) for c in exchange.table_changes]
+    return "\n".join(parts)
+
+
+def response_text(exchange: Exchange) -> str:
+    """The response's headers and body, as one text."""
+    return json.dumps(exchange.response_headers) + "\n" + exchange.response_body.decode(
+        "utf-8", "replace"
+    )
+
+
+def _name_for(key: str, exchange: Exchange, taken: set[str]) -> str:
+    resources = [s for s in exchange.path.split("/") if s and not is_generated(s)]
+    resource = resources[-1] if resources else ""
+    singular = resource[:-1] if resource.endswith("s") and len(resource) > 1 else resource
+    if key in ("id", "") and singular:
+        base = f"{singular}_id" if key == "id" else singular
+    else:
+        base = key or singular or "value"
+    base = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", base)  # itemId -> item_Id
+    base = re.sub(r"[^A-Za-z0-9_]", "_", base).lower().strip("_") or "value"
+    if base[0].isdigit():
+        base = f"v_{base}"
+    name, n = base, 2
+    while name in taken or name in RESERVED_NAMES:
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
+def _candidates(exchange: Exchange) -> Iterator[tuple[str, str, str, bool]]:
+    """(JMESPath, key, value, from_header) of the response's strings: body first."""
+    for path, key, text in string_leaves(exchange.response_json()):
+        yield path, key, text, False
+    for name, text in exchange.meaningful_response_headers().items():
+        part = name if _IDENT.match(name) else json.dumps(name)
+        yield f"headers.{part}", name, text, True
+
+
+def plan_variables(exchanges: list[Exchange]) -> list[Variable]:
+    """The generated values to save, in the order their steps produce them."""
+    requests = [request_text(e) for e in exchanges]
+    afterwards = [
+        effects_text(e) + "\n" + "\n".join(response_text(x) for x in exchanges[i + 1 :])
+        for i, e in enumerate(exchanges)
+    ]
+    variables: dict[str, Variable] = {}
+    taken: set[str] = set()
+    sent = ""
+    for index, exchange in enumerate(exchanges):
+        sent += "\n" + requests[index]
+        later_requests = requests[index + 1 :]
+        for path, key, text, from_header in _candidates(exchange):
+            if len(text) < MIN_VALUE_LENGTH or text in variables or text in sent:
+                continue  # too short to follow, followed already, or the client chose it
+            if from_header and any(v in text for v in variables):
+                continue  # e.g. Location: /items/{item_id} follows the id already
+            used = any(text in later for later in later_requests)
+            reappears = (
+                not from_header
+                and is_generated(text)
+                and not is_timestamp(text)
+                and text in afterwards[index]
+            )
+            if not (used or reappears):
+                continue
+            name = _name_for(key, exchange, taken)
+            taken.add(name)
+            why = "used by a later request" if used else "seen again later"
+            variables[text] = Variable(
+                name, text, index, path, f"the {key or 'value'} {step_name(exchange)} returned; {why}"
+            )
+    return list(variables.values())

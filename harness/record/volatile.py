@@ -1,0 +1,102 @@
+"""Telling the values that differ between runs (generated ids, timestamps, tokens) from the
+values the app computes the same way every time, and the matchers that stand for them."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+UUID_RE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+#: ISO 8601 date-times as APIs write them (with or without fraction and zone)
+TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"
+
+_UUID = re.compile(UUID_RE)
+_TIMESTAMP = re.compile(TIMESTAMP_RE)
+_VOLATILE = re.compile(f"(?P<uuid>{UUID_RE})|(?P<ts>{TIMESTAMP_RE})")
+_TOKEN = re.compile(r"^[A-Za-z0-9+/=_\-.~:]{16,}$")
+_REGEX_SPECIAL = frozenset("\\.^$*+?()[]{}|")
+_REFERENCE_LIKE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: JSON keys whose value is an opaque id of one delivery, request or trace
+_ONE_OFF_KEY = re.compile(r"(?i)(message|request|trace|correlation|receipt|event)_?id$")
+#: JSON keys that hold a point in time
+_TIME_KEY = re.compile(r"(?i)(at|time|timestamp|date|ts|ttl|expires|expiry|expiration)$")
+# 2001-09-09 to 5138-11-16 in seconds; the same span in milliseconds
+_EPOCH_SECONDS = (1_000_000_000, 100_000_000_000)
+_EPOCH_MILLIS = (1_000_000_000_000, 100_000_000_000_000)
+
+
+def is_uuid(text: str) -> bool:
+    """A UUID such as ``3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60``."""
+    return bool(_UUID.fullmatch(text))
+
+
+def is_timestamp(text: str) -> bool:
+    """An ISO 8601 date-time such as ``2026-11-27T05:00:00.123Z``."""
+    return bool(_TIMESTAMP.fullmatch(text))
+
+
+def _entropy(text: str) -> float:
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def is_token(text: str) -> bool:
+    """An opaque generated token (a page cursor, a hash, a random id): long, without spaces,
+    letters mixed with digits, and about as varied as random text is."""
+    return (
+        bool(_TOKEN.match(text))
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+        and _entropy(text) >= 3.5
+    )
+
+
+def is_generated(text: str) -> bool:
+    """Whether a string looks made up by the app for this run: a UUID or a token."""
+    return is_uuid(text) or is_token(text)
+
+
+def is_one_off_key(key: str) -> bool:
+    """A key such as ``messageId`` or ``request_id``: its value is new on every delivery."""
+    return bool(_ONE_OFF_KEY.search(key))
+
+
+def is_epoch(key: str, value: object) -> bool:
+    """A number under a time-like key (``expiresAt``, ``ttl``) that reads as epoch seconds or
+    milliseconds: the clock's value, not the app's."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not key:
+        return False
+    if not _TIME_KEY.search(key):
+        return False
+    return any(low <= value < high for low, high in (_EPOCH_SECONDS, _EPOCH_MILLIS))
+
+
+def regex_escape(text: str) -> str:
+    """``text`` as a regular expression matching it literally; unlike ``re.escape``, spaces and
+    punctuation stay readable. Braces are escaped too, so ``{name}`` is never a reference."""
+    return "".join("\\" + c if c in _REGEX_SPECIAL else c for c in text)
+
+
+def has_volatile_part(text: str) -> bool:
+    """Whether ``text`` holds a UUID or a timestamp somewhere."""
+    return bool(_VOLATILE.search(text))
+
+
+def loose_pattern(text: str) -> str:
+    """A regular expression matching ``text`` with any UUID in place of its UUIDs and any
+    timestamp in place of its timestamps; the rest literally."""
+    out: list[str] = []
+    position = 0
+    for found in _VOLATILE.finditer(text):
+        out.append(regex_escape(text[position : found.start()]))
+        out.append(UUID_RE if found["uuid"] else TIMESTAMP_RE)
+        position = found.end()
+    out.append(regex_escape(text[position:]))
+    return "".join(out)
+
+
+def literal_text(text: str) -> str:
+    """``text`` as a scenario string that means exactly it: ``{name}`` becomes ``{{name}}``,
+    which the scenario's variables read as the literal text."""
+    return _REFERENCE_LIKE.sub(lambda m: "{{" + m.group(1) + "}}", text)
