@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -127,6 +128,156 @@ def down(
         remove_stack(settings, click.echo)
     except (StackError, TargetError) as err:
         raise click.ClickException(str(err)) from err
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--target", default=None, help=_TARGET_HELP)
+@click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
+@click.option("--junitxml", metavar="FILE", help="Write a JUnit XML report.")
+@click.option(
+    "-k", "keyword", metavar="EXPR", help="Only scenarios whose name matches (pytest -k)."
+)
+@click.option("-m", "marks", metavar="EXPR", help="Only scenarios whose marks match (pytest -m).")
+@click.option("-n", "workers", metavar="N", help="Run in N processes (pytest-xdist; or auto).")
+@click.option("-v", "--verbose", count=True, help="One line per scenario (repeat for more).")
+@click.option("-q", "--quiet", count=True, help="Less output (pytest -q).")
+def run(
+    paths: tuple[str, ...],
+    target: str | None,
+    report: str | None,
+    junitxml: str | None,
+    keyword: str | None,
+    marks: str | None,
+    workers: str | None,
+    verbose: int,
+    quiet: int,
+) -> None:
+    """Deploy the stack and run scenario files (default: the `scenarios` folder) through pytest.
+
+    Exits like pytest: 0 all passed, 1 some failed, 2 a file could not be used (the others
+    still ran), 4 bad options or settings, 5 no scenario found.
+    """
+    from .scenario.run_command import EXIT_USAGE, RunRequest, RunUsageError
+    from .scenario.run_command import run as run_scenarios
+
+    try:
+        settings = load_settings({"target": target})
+    except ConfigError as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+
+    request = RunRequest(
+        paths=paths,
+        report=report,
+        junitxml=junitxml,
+        keyword=keyword,
+        workers=workers,
+        marks=marks,
+        verbosity=verbose - quiet,
+    )
+    try:
+        code = run_scenarios(request, settings)
+    except RunUsageError as err:
+        # pytest's code for a usage error (click's own, 2, means "a file could not be used" here)
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(EXIT_USAGE)
+    # the engine has stopped: skip the collector's walk over moto's objects at exit
+    gc.freeze()
+    sys.exit(code)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--target", default=None, help=_TARGET_HELP)
+@click.option(
+    "--template", default=None, help="SAM/CloudFormation template. [default: template.yaml]"
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario file to write. [default: scenarios/recorded/session-TIME.scenario.yaml]",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port of the recording proxy; 0 picks a free one. [default: 4567]",
+)
+@click.option(
+    "--from-har",
+    "har",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Replay the API calls of this HAR file instead of serving the proxy.",
+)
+@click.option(
+    "--har-base", default=None, help="The part of the HAR's URLs before the API's routes."
+)
+@click.option("--name", default=None, help="The scenario's name. [default: from the file name]")
+@click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
+@click.option("--engine-port", type=int, default=None, help="Embedded engine port. [default: 4566]")
+@click.pass_context
+def record(
+    ctx: click.Context,
+    target: str | None,
+    template: str | None,
+    out: Path | None,
+    port: int | None,
+    har: Path | None,
+    har_base: str | None,
+    name: str | None,
+    overwrite: bool,
+    engine_port: int | None,
+) -> None:
+    """Record a session against the deployed stack as a scenario file.
+
+    Deploys the stack, serves a recording proxy on 127.0.0.1 in front of its API and records
+    every request, its response and the notifications and table changes that followed. Ctrl-C
+    (or `harness record stop` from another shell) writes the scenario and removes the stack.
+    With --from-har, replays a HAR file's API calls instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = _settings(target=target, template=template, port=engine_port)
+    from .record.command import DEFAULT_PROXY_PORT, RecordOptions
+    from .record.command import record as record_session
+    from .record.control import RecordError
+    from .stack.errors import StackError
+    from .targets.base import TargetError
+
+    options = RecordOptions(
+        out=out,
+        proxy_port=DEFAULT_PROXY_PORT if port is None else port,
+        name=name,
+        overwrite=overwrite,
+        har=har,
+        har_base=har_base,
+    )
+    try:
+        written = record_session(settings, options, click.echo)
+    except (RecordError, StackError, TargetError) as err:
+        raise click.ClickException(str(err)) from err
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    if written is None and har is not None:
+        sys.exit(1)
+
+
+@record.command("stop")
+def record_stop() -> None:
+    """End the recording running from this directory; it writes its scenario file."""
+    from .record.control import RecordError, stop_recording
+
+    try:
+        answer = stop_recording()
+    except RecordError as err:
+        raise click.ClickException(str(err)) from err
+    if answer.get("saved"):
+        click.echo(f"recording saved to {answer['saved']} ({answer.get('requests', 0)} requests)")
+    else:
+        click.echo("the recording ended with no requests: no scenario written")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,178 @@
-"""pytest11 entry point of the harness (scenario collection and fixtures come with the scenario runner)."""
+"""pytest11 entry point of the harness: options, scenario collection, fixtures.
+
+Thin on purpose: scenario files become tests in :mod:`harness.scenario.collect`, the deployed
+stack lives in :mod:`harness.scenario.session`, the HTML report in
+:mod:`harness.scenario.run_report`. Nothing starts unless a scenario or fixture needs it.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
+
+from .config import ConfigError
+from .scenario.session import STACK_SESSION, StackSession, StackUnavailable, resolve_settings
+
+if TYPE_CHECKING:
+    from .scenario.collect import ScenarioFile
+    from .scenario.fixtures import ApiClient, NotificationCapture, StreamView, TableView
+    from .scenario.session import DeployedStack
+
+# the scenario modules (boto3, jsonschema...) are imported only once a scenario file or a
+# fixture needs them: this plugin loads in every pytest run of the environment
+_YAML_SUFFIXES = (".yaml", ".yml")
+_log = logging.getLogger("harness")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness")
+    group = parser.getgroup("harness", "harness: scenarios on a deployed stack")
     group.addoption(
-        "--target", default=None, help="where the stack runs: embedded (default), localstack, aws"
+        "--target",
+        default=None,
+        help="where the stack runs: embedded (default), localstack, aws "
+        "(or HARNESS_TARGET, or [tool.harness] target)",
     )
+    group.addoption(
+        "--harness-report",
+        dest="harness_report",
+        metavar="FILE.html",
+        default=None,
+        help="write a self-contained HTML report: summary and a timeline per scenario",
+    )
+    group.addoption(
+        "--harness-scenarios-only",
+        dest="harness_scenarios_only",
+        action="store_true",
+        default=False,
+        help="collect scenario files only, no Python tests (what `harness run` does)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    session = StackSession(config.getoption("target"), log=_log.info)
+    config.stash[STACK_SESSION] = session
+    # runs at the end of the session, also after Ctrl-C or an internal error
+    config.add_cleanup(session.close)
+    path = config.getoption("harness_report")
+    if path and not hasattr(config, "workerinput"):  # xdist workers send theirs to the controller
+        from .scenario.run_report import HtmlReportWriter
+
+        try:
+            target = resolve_settings(config.getoption("target")).target
+        except ConfigError as err:
+            raise pytest.UsageError(str(err)) from err
+        config.pluginmanager.register(HtmlReportWriter(Path(path), target), "harness-html-report")
+
+
+def _is_scenario_file(path: Path) -> bool:
+    if path.suffix not in _YAML_SUFFIXES:
+        return False
+    from .scenario.loader import is_scenario_file
+
+    return is_scenario_file(path)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    if _is_scenario_file(file_path):
+        from .scenario.collect import ScenarioFile
+
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.getoption("harness_scenarios_only") and collection_path.is_file():
+        return not _is_scenario_file(collection_path)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if not item.config.getoption("harness_report"):
+        return report
+    from .scenario.collect import ScenarioItem
+    from .scenario.run_report import PAYLOAD
+
+    if isinstance(item, ScenarioItem):
+        payload = item.report_payload(report)
+        if payload is not None:
+            setattr(report, PAYLOAD, payload)
+    return report
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not config.getoption("harness_scenarios_only"):
+        return None
+    try:
+        settings = resolve_settings(config.getoption("target"))
+    except ConfigError:
+        return None  # reported where the stack is deployed
+    return f"harness: target {settings.target}, template {settings.template}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    stack = terminalreporter.config.stash[STACK_SESSION].deployed
+    if stack is not None:  # under xdist, each worker deploys its own and reports nothing here
+        terminalreporter.write_line(
+            f"harness: stack {stack.outputs.stack_name} deployed to {stack.target.name} "
+            f"in {stack.deploy_seconds:.2f} s"
+        )
+
+
+# -- fixtures for Python tests ---------------------------------------------------------------
+
+
+@pytest.fixture
+def harness_stack(request: pytest.FixtureRequest) -> DeployedStack:
+    """The stack deployed for this test process (once), emptied of earlier tests' data."""
+    from .targets.base import TargetError
+
+    try:
+        stack = request.config.stash[STACK_SESSION].get()
+        stack.target.isolate()
+    except (StackUnavailable, TargetError) as err:
+        pytest.fail(str(err), pytrace=False)
+    return stack
+
+
+@pytest.fixture
+def harness_api(harness_stack: DeployedStack) -> Iterator[ApiClient]:
+    """A requests session on the stack's API: ``harness_api.get("/items/1")``."""
+    from .scenario.fixtures import ApiClient
+
+    with ApiClient(harness_stack.outputs.api_url) as client:
+        yield client
+
+
+@pytest.fixture
+def harness_notifications(harness_stack: DeployedStack) -> NotificationCapture:
+    """Notifications the stack publishes from now on: ``.views()``, ``.wait(count)``."""
+    from .scenario.fixtures import NotificationCapture
+
+    return NotificationCapture(harness_stack.target)
+
+
+@pytest.fixture
+def harness_table(harness_stack: DeployedStack) -> TableView:
+    """The stack's table with plain values: ``.get(key)``, ``.put(item)``, ``.scan()``."""
+    from .scenario.fixtures import TableView
+
+    return TableView(harness_stack.target, harness_stack.outputs.table_name)
+
+
+@pytest.fixture
+def harness_stream(harness_stack: DeployedStack) -> StreamView:
+    """The table's stream records from now on: ``.records()`` once the pipeline is idle."""
+    from .scenario.fixtures import StreamView
+
+    try:
+        return StreamView(harness_stack.target, harness_stack.outputs)
+    except LookupError as err:
+        pytest.fail(str(err), pytrace=False)

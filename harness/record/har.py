@@ -60,16 +60,14 @@ def _strip_base(path: str, base_path: str | None) -> str:
 
 def _is_api_call(entry: dict[str, Any], request: dict[str, Any], base: str | None) -> bool:
     """Whether the entry is a call to the API, not the page, an asset or a CORS preflight."""
-    url = str(request.get("url", ""))
-    if base is not None and base.startswith(("http://", "https://")):
-        return url.startswith(base.rstrip("/"))
-    if str(entry.get("_resourceType", "")).lower() in _PAGE_RESOURCES:
-        return False
     names = {str(h.get("name", "")).lower() for h in request.get("headers", [])}
-    return not (
-        str(request.get("method", "")).upper() == "OPTIONS"
-        and "access-control-request-method" in names
-    )
+    if str(request.get("method", "")).upper() == "OPTIONS" and (
+        "access-control-request-method" in names
+    ):
+        return False  # the browser sends these by itself; replaying one tests nothing
+    if base is not None and base.startswith(("http://", "https://")):
+        return str(request.get("url", "")).startswith(base.rstrip("/"))
+    return str(entry.get("_resourceType", "")).lower() not in _PAGE_RESOURCES
 
 
 def _base_path(base: str | None) -> str | None:

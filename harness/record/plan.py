@@ -22,6 +22,9 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED_NAMES = frozenset({"uuid", "run_id", "api_url", "table_name", "topic_arn", "region"})
 #: shorter values are too likely to occur by chance inside other text
 MIN_VALUE_LENGTH = 6
+#: fields whose value names the thing an id belongs to, in order of preference
+_LABEL_FIELDS = ("name", "title", "slug", "label")
+MAX_LABEL_LENGTH = 24
 
 
 @dataclass(frozen=True)
@@ -44,21 +47,24 @@ def step_name(exchange: Exchange) -> str:
     return f"{exchange.method.upper()} {'/'.join(segments) or '/'}"
 
 
-def string_leaves(value: Any, path: str = "json") -> Iterator[tuple[str, str, str]]:
-    """(JMESPath, key, string) for every string in a JSON value, in document order."""
+def string_leaves(
+    value: Any, path: str = "json", parent: dict[str, Any] | None = None
+) -> Iterator[tuple[str, str, str, dict[str, Any] | None]]:
+    """(JMESPath, key, string, the object holding it) for every string in a JSON value, in
+    document order."""
     if isinstance(value, dict):
         for key, child in value.items():
             part = key if _IDENT.match(str(key)) else json.dumps(str(key))
             if isinstance(child, str):
-                yield f"{path}.{part}", str(key), child
+                yield f"{path}.{part}", str(key), child, value
             else:
-                yield from string_leaves(child, f"{path}.{part}")
+                yield from string_leaves(child, f"{path}.{part}", value)
     elif isinstance(value, list):
         for index, child in enumerate(value):
             if isinstance(child, str):
-                yield f"{path}[{index}]", "", child
+                yield f"{path}[{index}]", "", child, None
             else:
-                yield from string_leaves(child, f"{path}[{index}]")
+                yield from string_leaves(child, f"{path}[{index}]", None)
 
 
 def request_text(exchange: Exchange) -> str:
@@ -71,23 +77,41 @@ def request_text(exchange: Exchange) -> str:
 
 def effects_text(exchange: Exchange) -> str:
     """What followed a request (notifications and table changes), as one text."""
-    parts = [f"{n.subject}\n{n.message}\n{json.dumps(n.attributes)}" for n in exchange.notifications]
+    parts = [
+        f"{n.subject}\n{n.message}\n{json.dumps(n.attributes)}" for n in exchange.notifications
+    ]
     parts += [json.dumps([c.keys, c.new, c.old], default=str) for c in exchange.table_changes]
     return "\n".join(parts)
 
 
 def response_text(exchange: Exchange) -> str:
     """The response's headers and body, as one text."""
-    return json.dumps(exchange.response_headers) + "\n" + exchange.response_body.decode(
-        "utf-8", "replace"
+    return (
+        json.dumps(exchange.response_headers)
+        + "\n"
+        + exchange.response_body.decode("utf-8", "replace")
     )
 
 
-def _name_for(key: str, exchange: Exchange, taken: set[str]) -> str:
+def _label(holder: dict[str, Any] | None) -> str | None:
+    """``lamp`` for an object ``{"id": ..., "name": "lamp"}``: what people call the thing."""
+    for field in _LABEL_FIELDS:
+        value = (holder or {}).get(field)
+        if isinstance(value, str):
+            label = re.sub(r"[^a-z0-9]+", "_", value.lower()).strip("_")
+            if label and len(label) <= MAX_LABEL_LENGTH and not is_generated(value):
+                return label
+    return None
+
+
+def _name_for(key: str, exchange: Exchange, holder: dict[str, Any] | None, taken: set[str]) -> str:
     resources = [s for s in exchange.path.split("/") if s and not is_generated(s)]
     resource = resources[-1] if resources else ""
     singular = resource[:-1] if resource.endswith("s") and len(resource) > 1 else resource
-    if key in ("id", "") and singular:
+    label = _label(holder) if key == "id" else None
+    if label:
+        base = f"{label}_id"  # {lamp_id} reads better than {item_id_2}
+    elif key in ("id", "") and singular:
         base = f"{singular}_id" if key == "id" else singular
     else:
         base = key or singular or "value"
@@ -101,13 +125,16 @@ def _name_for(key: str, exchange: Exchange, taken: set[str]) -> str:
     return name
 
 
-def _candidates(exchange: Exchange) -> Iterator[tuple[str, str, str, bool]]:
-    """(JMESPath, key, value, from_header) of the response's strings: body first."""
-    for path, key, text in string_leaves(exchange.response_json()):
-        yield path, key, text, False
+def _candidates(
+    exchange: Exchange,
+) -> Iterator[tuple[str, str, str, bool, dict[str, Any] | None]]:
+    """(JMESPath, key, value, from a header, holding object) of the response's strings: the
+    body's first."""
+    for path, key, text, holder in string_leaves(exchange.response_json()):
+        yield path, key, text, False, holder
     for name, text in exchange.meaningful_response_headers().items():
         part = name if _IDENT.match(name) else json.dumps(name)
-        yield f"headers.{part}", name, text, True
+        yield f"headers.{part}", name, text, True, None
 
 
 def plan_variables(exchanges: list[Exchange]) -> list[Variable]:
@@ -123,7 +150,7 @@ def plan_variables(exchanges: list[Exchange]) -> list[Variable]:
     for index, exchange in enumerate(exchanges):
         sent += "\n" + requests[index]
         later_requests = requests[index + 1 :]
-        for path, key, text, from_header in _candidates(exchange):
+        for path, key, text, from_header, holder in _candidates(exchange):
             if len(text) < MIN_VALUE_LENGTH or text in variables or text in sent:
                 continue  # too short to follow, followed already, or the client chose it
             if from_header and any(v in text for v in variables):
@@ -137,10 +164,14 @@ def plan_variables(exchanges: list[Exchange]) -> list[Variable]:
             )
             if not (used or reappears):
                 continue
-            name = _name_for(key, exchange, taken)
+            name = _name_for(key, exchange, holder, taken)
             taken.add(name)
             why = "used by a later request" if used else "seen again later"
             variables[text] = Variable(
-                name, text, index, path, f"the {key or 'value'} {step_name(exchange)} returned; {why}"
+                name,
+                text,
+                index,
+                path,
+                f"the {key or 'value'} {step_name(exchange)} returned; {why}",
             )
     return list(variables.values())

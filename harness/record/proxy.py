@@ -13,9 +13,12 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..targets.base import TargetError
-from .recorder import Recorder, headers_for_client
+from .recorder import Recorder, RecordingStopped, headers_for_client
 
+#: the proxy's own paths: never forwarded, never recorded
+CONTROL_PREFIX = "/_record/"
 STOP_PATH = "/_record/stop"
+STATUS_PATH = "/_record/status"
 # what can go wrong reaching the stack: the client hears of it as a 502
 _UPSTREAM_ERRORS = (requests.RequestException, TargetError, ClientError, BotoCoreError)
 #: how long ``POST /_record/stop`` waits for the recording to be written before answering
@@ -31,7 +34,9 @@ class RecordingProxy:
     stop are refused (503) rather than silently left out of the file.
     """
 
-    def __init__(self, recorder: Recorder, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, recorder: Recorder | None, host: str = "127.0.0.1", port: int = 0):
+        # the port is taken now; the recorder may come later (once the stack is deployed),
+        # and requests wait in the socket's backlog until start()
         self.recorder = recorder
         self.stop_requested = threading.Event()
         self._outcome: dict[str, Any] | None = None
@@ -41,8 +46,12 @@ class RecordingProxy:
         self._callers_lock = threading.Lock()
         self.server = ThreadingHTTPServer((host, port), self._handler_class())
         self.server.daemon_threads = True
+        # a short poll interval: stop() waits for the serving loop to look up
         self._thread = threading.Thread(
-            target=self.server.serve_forever, name="harness-record-proxy", daemon=True
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="harness-record-proxy",
+            daemon=True,
         )
 
     @property
@@ -51,8 +60,10 @@ class RecordingProxy:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> RecordingProxy:
-        """Serve in a background thread."""
+    def start(self, recorder: Recorder | None = None) -> RecordingProxy:
+        """Serve in a background thread (through ``recorder``, when given now)."""
+        if recorder is not None:
+            self.recorder = recorder
         self._thread.start()
         return self
 
@@ -65,11 +76,21 @@ class RecordingProxy:
         if waiting:
             self._answered.wait(answer_timeout)
 
+    def status(self) -> dict[str, Any]:
+        """``{"recording": true, "requests": N, "stopping": bool}``."""
+        return {
+            "recording": True,
+            "requests": len(self.recorder.exchanges) if self.recorder else 0,
+            "stopping": self.stop_requested.is_set(),
+        }
+
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.server.shutdown()
+        """Stop serving and close the socket (also when it never served)."""
+        if self._thread.is_alive():
+            # shutdown() waits for the serving loop: never call it when none runs
+            self.server.shutdown()
+            self._thread.join(timeout=5)
         self.server.server_close()
-        self._thread.join(timeout=5)
 
     # -- serving -------------------------------------------------------------------------------
 
@@ -99,27 +120,40 @@ class RecordingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 url = urlsplit(self.path)
-                if url.path == STOP_PATH and self.command == "POST":
-                    status, answer = proxy._on_stop()
-                    self._reply_json(status, answer)
-                    proxy._answered.set()
+                if url.path.startswith(CONTROL_PREFIX):
+                    self._control(url.path)
                     return
-                if proxy.stop_requested.is_set():
+                recorder = proxy.recorder
+                if recorder is None or proxy.stop_requested.is_set():
                     self._reply_json(503, {"message": "harness record: the recording has stopped"})
                     return
                 try:
-                    exchange = proxy.recorder.perform(
+                    exchange = recorder.perform(
                         self.command,
                         url.path,
                         dict(parse_qsl(url.query, keep_blank_values=True)),
                         dict(self.headers.items()),
                         body,
                     )
+                except RecordingStopped:
+                    self._reply_json(503, {"message": "harness record: the recording has stopped"})
+                    return
                 except _UPSTREAM_ERRORS as err:
                     # the stack is unreachable: tell the client rather than hang up on it
                     self._reply_json(502, {"message": f"harness record: upstream failed: {err}"})
                     return
                 self._reply(exchange.status, headers_for_client(exchange), exchange.response_body)
+
+            def _control(self, path: str) -> None:
+                if path == STOP_PATH and self.command == "POST":
+                    status, answer = proxy._on_stop()
+                    self._reply_json(status, answer)
+                    proxy._answered.set()
+                elif path == STATUS_PATH and self.command == "GET":
+                    self._reply_json(200, proxy.status())
+                else:
+                    known = f"POST {STOP_PATH}, GET {STATUS_PATH}"
+                    self._reply_json(404, {"message": f"the recording proxy serves {known}"})
 
             def _reply_json(self, status: int, body: dict[str, Any]) -> None:
                 payload = json.dumps(body).encode()

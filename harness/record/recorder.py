@@ -34,6 +34,10 @@ _NOT_FORWARDED = frozenset(
 _NOT_RETURNED = frozenset({*_NOT_FORWARDED, "content-encoding"})
 
 
+class RecordingStopped(Exception):
+    """The recording has ended: a request arriving now is not performed."""
+
+
 class Recorder:
     """Performs requests against the stack's API one at a time and keeps the exchanges in order.
 
@@ -56,6 +60,7 @@ class Recorder:
         self.on_exchange = on_exchange
         self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
+        self._stopped = False
         self._session = requests.Session()
         # what happened before the recording started is not part of it
         self.target.wait_idle(idle_timeout)
@@ -74,6 +79,8 @@ class Recorder:
         path = "/" + path.lstrip("/")
         outgoing = {k: v for k, v in (headers or {}).items() if k.lower() not in _NOT_FORWARDED}
         with self._lock:
+            if self._stopped:
+                raise RecordingStopped("the recording has ended")
             started = time.monotonic()
             response = self._session.request(
                 method.upper(),
@@ -105,6 +112,13 @@ class Recorder:
         if self.on_exchange is not None:
             self.on_exchange(exchange)
         return exchange
+
+    def stop(self) -> list[Exchange]:
+        """End the recording: wait for the request in progress, refuse later ones, and return
+        every exchange."""
+        with self._lock:
+            self._stopped = True
+            return list(self.exchanges)
 
     def close(self) -> None:
         """Release the HTTP connections."""

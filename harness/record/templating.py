@@ -102,25 +102,27 @@ class Templater:
             return Tagged("!re", UUID_RE) if is_uuid(text) else Tagged("!type", "str")
         parts = self._parts(text)
         literals = [piece for kind, piece in parts if kind == "text"]
-        if len(parts) == 1 and literals:
-            if is_timestamp(text):
-                self.seen.add("timestamp")
-                return Tagged("!re", TIMESTAMP_RE)
-            if is_uuid(text):
-                self.seen.add("uuid")
-                return Tagged("!re", UUID_RE)
-            if is_one_off_key(key):
-                self.seen.add("one-off")
-                return Tagged("!any")
-            if is_token(text):
-                self.seen.add("token")
-                return Tagged("!type", "str")
+        whole = len(parts) == 1 and bool(literals)
+        if whole and is_timestamp(text):
+            self.seen.add("timestamp")
+            return Tagged("!re", TIMESTAMP_RE)
+        if whole and is_uuid(text):
+            self.seen.add("uuid")
+            return Tagged("!re", UUID_RE)
+        if whole and is_one_off_key(key):
+            self.seen.add("one-off")
+            return Tagged("!any")
         if any(has_volatile_part(piece) for piece in literals):
             self.seen.add("embedded")
             return Tagged("!re", _pattern(parts))
+        if whole and is_token(text):
+            self.seen.add("token")
+            return Tagged("!type", "str")
         return self._text(text)
 
 
 def _pattern(parts: Iterable[tuple[str, str]]) -> str:
     # inside !re a {name} stands for the variable's value, matched literally
-    return "".join("{" + piece + "}" if kind == "var" else loose_pattern(piece) for kind, piece in parts)
+    return "".join(
+        "{" + piece + "}" if kind == "var" else loose_pattern(piece) for kind, piece in parts
+    )

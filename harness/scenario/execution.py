@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import Scenario, Step
-from .pipeline import PipelineActivity, PipelineWatch
+from .pipeline import PipelineWatch
+from .pipeline_records import PipelineActivity
 from .runner import ScenarioResult, ScenarioRunner
 from .session import DeployedStack
 from .steps import RunContext
@@ -47,12 +48,14 @@ class WatchedRunner(ScenarioRunner):
 def execute(stack: DeployedStack, scenario: Scenario, *, detailed: bool) -> ScenarioExecution:
     """Run ``scenario`` on the session's stack, after removing the previous scenario's data.
 
-    ``detailed`` also reads the target's invocation, access and notification records (for the
-    HTML report); a failing scenario always gets them, for its failure report.
+    ``detailed`` (the HTML report) follows the stream step by step and reads the target's
+    invocation, access and notification records; a scenario that does not pass gets them read
+    once at its end, for its failure report.
     """
     stack.target.isolate()
-    watch = PipelineWatch(stack.target, stack.outputs)
+    watch = stack.observer.watch(per_step=detailed)
     watch.start()
     result = WatchedRunner(stack, watch).run(scenario)
-    activity = watch.finish(detailed=detailed or result.outcome in ("failed", "error"))
+    steps = [(step.started_at, step.started_at + step.duration_s) for step in result.steps]
+    activity = watch.finish(detailed=detailed or result.outcome in ("failed", "error"), steps=steps)
     return ScenarioExecution(result, activity)

@@ -16,12 +16,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import requests
+import pytest
 
 from ..config import ConfigError, Settings, load_settings
-from ..targets.base import StackOutputs, Target
+
+if TYPE_CHECKING:
+    import requests
+
+    from ..targets.base import StackOutputs, Target
+    from .pipeline import PipelineObserver
 
 Log = Callable[[str], None]
 
@@ -39,6 +44,11 @@ class DeployedStack:
     settings: Settings
     deploy_seconds: float
     http: requests.Session  # shared by the scenarios' request steps (keep-alive)
+    observer: PipelineObserver  # what the pipeline does, for failure reports and the HTML report
+
+
+#: where the plugin keeps this process's StackSession (``config.stash[STACK_SESSION]``)
+STACK_SESSION = pytest.StashKey["StackSession"]()
 
 
 def worker_id() -> str | None:
@@ -52,18 +62,21 @@ def resolve_settings(target: str | None, cwd: Path | None = None) -> Settings:
 
 
 def create_session_target(settings: Settings, state_dir: Path, log: Log | None = None) -> Target:
-    """The target a test session deploys to.
+    """The target a test session deploys to, with a stack name of its own per xdist worker.
 
     Embedded: an engine of this process's own on a free port (never a `harness serve` that
-    happens to run, which other processes would share). Other targets: as `harness up` builds
-    them, with a stack name of their own per xdist worker.
+    happens to run, which other processes would share). LocalStack: the one answering at
+    ``localstack_url``, else one started with testcontainers for this process. AWS: as
+    `harness up` builds it.
     """
     from ..targets.commands import create_target
     from ..targets.deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR
     from ..targets.embedded import EmbeddedTarget
+    from ..targets.localstack import LocalStackTarget
 
     worker = worker_id()
     prefix = f"{settings.stack_prefix}-run" + (f"-{worker}" if worker else "")
+    cache_dir = Path(settings.template).resolve().parent / DEFAULT_CACHE_DIR
     if settings.target == "embedded":
         return EmbeddedTarget(
             host=settings.host,
@@ -71,17 +84,33 @@ def create_session_target(settings: Settings, state_dir: Path, log: Log | None =
             stack_name=prefix,
             region=settings.region,
             state_dir=state_dir,
-            cache_dir=Path(settings.template).resolve().parent / DEFAULT_CACHE_DIR,
+            cache_dir=cache_dir,
             log=log,
         )
     # the state file stays where `harness down` looks, so a stack left by a killed run is found
-    return create_target(replace(settings, stack_prefix=prefix), log=log, state_dir=DEFAULT_STATE_DIR)
+    if settings.target == "localstack":
+        return LocalStackTarget(
+            url=settings.localstack_url,
+            mode="testcontainers",
+            compose_file=Path("docker-compose.yml"),
+            image=settings.localstack_image,
+            stack_name=prefix,
+            region=settings.region,
+            state_dir=DEFAULT_STATE_DIR,
+            cache_dir=cache_dir,
+            log=log,
+        )
+    return create_target(
+        replace(settings, stack_prefix=prefix), log=log, state_dir=DEFAULT_STATE_DIR
+    )
 
 
 class StackSession:
     """Starts the target and deploys the template on first use; removes both on close."""
 
-    def __init__(self, target_option: str | None, *, cwd: Path | None = None, log: Log | None = None):
+    def __init__(
+        self, target_option: str | None, *, cwd: Path | None = None, log: Log | None = None
+    ):
         self.target_option = target_option
         self.cwd = cwd
         self.log = log or (lambda message: None)
@@ -94,6 +123,11 @@ class StackSession:
     def started(self) -> bool:
         """Whether a target was started (and so must be stopped)."""
         return self._target is not None
+
+    @property
+    def deployed(self) -> DeployedStack | None:
+        """The stack, once deployed (None before the first scenario or fixture needs it)."""
+        return self._stack
 
     def settings(self) -> Settings:
         """The settings this session deploys with; a bad setting is StackUnavailable."""
@@ -116,9 +150,12 @@ class StackSession:
         return self._stack
 
     def _deploy(self) -> DeployedStack:
+        import requests
+
         from ..stack.errors import StackError
         from ..targets.base import TargetError
         from ..targets.commands import stack_parameters
+        from .pipeline import PipelineObserver
 
         settings = self.settings()
         template = Path(settings.template)
@@ -144,7 +181,14 @@ class StackSession:
             raise
         seconds = time.monotonic() - started
         self.log(f"stack {outputs.stack_name} deployed to {target.name} in {seconds:.2f} s")
-        return DeployedStack(target, outputs, settings, seconds, requests.Session())
+        return DeployedStack(
+            target,
+            outputs,
+            settings,
+            seconds,
+            requests.Session(),
+            PipelineObserver(target, outputs),
+        )
 
     def close(self) -> None:
         """Remove the stack and stop the target (idempotent; errors are logged, not raised)."""
@@ -156,6 +200,7 @@ class StackSession:
         finally:
             if stack is not None:
                 stack.http.close()
+                stack.observer.close()
             if self._state_dir is not None:
                 shutil.rmtree(self._state_dir, ignore_errors=True)
                 self._state_dir = None
@@ -169,13 +214,3 @@ class StackSession:
             self.log(f"could not remove the stack from {target.name}: {err}")
         finally:
             target.stop()
-
-
-def describe(stack: DeployedStack) -> dict[str, Any]:
-    """What a report header says about the stack."""
-    return {
-        "target": stack.target.name,
-        "stack": stack.outputs.stack_name,
-        "api_url": stack.outputs.api_url,
-        "deploy_seconds": round(stack.deploy_seconds, 3),
-    }

@@ -9,6 +9,7 @@ passing (the bug fixed) fails the test so that the mark gets removed.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ CACHE = REPO / ".harness" / "cache"
 FILES = find_scenario_files(SCENARIOS)
 MINIMUM_FILES = 7  # one per topic: a lost file should not go unnoticed
 KNOWN_BUG = "known_bug"
+IDLE_SECONDS = 30.0
+POISON_SCENARIO = "a notifier that keeps failing gives the batch up and the stream moves on"
 
 
 def _loadable(path: Path) -> list[Scenario]:
@@ -83,6 +86,13 @@ def _warm_up(target: EmbeddedTarget, outputs: StackOutputs) -> None:
     assert answer.status_code == 404, answer.text
 
 
+def _run(target: EmbeddedTarget, outputs: StackOutputs, scenario: Scenario) -> ScenarioResult:
+    # a scenario that failed half-way may leave work in the pipeline: let it finish, so that
+    # its late notifications cannot count as the next scenario's
+    assert target.wait_idle(IDLE_SECONDS).idle, "the pipeline did not go idle between scenarios"
+    return ScenarioRunner(target, outputs).run(scenario)
+
+
 def _explain(result: ScenarioResult) -> str:
     if result.failure is not None:
         return result.failure.render()
@@ -111,5 +121,55 @@ def test_reference_scenario_passes(
     deployed: tuple[EmbeddedTarget, StackOutputs], scenario: Scenario
 ) -> None:
     target, outputs = deployed
-    result = ScenarioRunner(target, outputs).run(scenario)
+    result = _run(target, outputs, scenario)
     assert result.outcome == "passed", _explain(result)
+
+
+def test_a_batch_that_keeps_failing_lands_in_the_failure_queue(
+    deployed: tuple[EmbeddedTarget, StackOutputs],
+) -> None:
+    # scenarios cannot read a queue, so this test checks the failure scenario's other half
+    target, outputs = deployed
+    assert outputs.failure_queue_url
+    (scenario,) = [
+        s for s in load_file(SCENARIOS / "failures.scenario.yaml") if s.name == POISON_SCENARIO
+    ]
+    sqs = target.client("sqs")
+    sqs.purge_queue(QueueUrl=outputs.failure_queue_url)
+    result = _run(target, outputs, scenario)
+    assert result.outcome == "passed", _explain(result)
+
+    answer = sqs.receive_message(QueueUrl=outputs.failure_queue_url, MaxNumberOfMessages=10)
+    records = [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+    assert len(records) == 1, records
+    (record,) = records
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3  # 1 + MaximumRetryAttempts
+    assert record["responseContext"]["functionError"] == "Unhandled"
+    batch = record["DDBStreamBatchInfo"]
+    poisoned = _stream_records(target, outputs, result.variables["poisoned"])
+    assert [r["eventName"] for r in poisoned] == ["INSERT", "MODIFY"]
+    assert batch["batchSize"] == 1
+    assert batch["startSequenceNumber"] == batch["endSequenceNumber"]
+    assert batch["startSequenceNumber"] == poisoned[1]["dynamodb"]["SequenceNumber"]
+
+
+def _stream_records(
+    target: EmbeddedTarget, outputs: StackOutputs, item_id: str
+) -> list[dict[str, Any]]:
+    """The items table's stream records of one item, oldest first."""
+    table = target.client("dynamodb").describe_table(TableName=outputs.table_name)["Table"]
+    streams = target.client("dynamodbstreams")
+    shards = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]
+    found: list[dict[str, Any]] = []
+    for shard in shards["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=table["LatestStreamArn"],
+            ShardId=shard["ShardId"],
+            ShardIteratorType="TRIM_HORIZON",
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            found += [r for r in page["Records"] if r["dynamodb"]["Keys"]["id"] == {"S": item_id}]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return found
