@@ -11,6 +11,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import moto
@@ -150,7 +151,11 @@ class Introspection:
         if request.method == "DELETE":
             return json_response({"cleared": service.clear()})
         topic = request.args.get("topic") or None
-        return json_response(service.notifications(topic))
+        since = _since(request)
+        records = service.notifications(topic)
+        if since is not None:
+            records = [r for r in records if _iso_epoch(str(r.get("timestamp", ""))) >= since]
+        return json_response(records)
 
     def invocations(self, request: Request) -> Response:
         """GET: every function run in start order (?function=, ?source=); DELETE clears."""
@@ -161,7 +166,10 @@ class Introspection:
             return json_response({"cleared": count})
         wanted_function = request.args.get("function")
         wanted_source = request.args.get("source")
+        since = _since(request)
         records = sorted(log.snapshot(), key=lambda record: record.started_at)
+        if since is not None:
+            records = [record for record in records if record.started_at >= since]
         return json_response(
             [
                 record.to_json()
@@ -181,7 +189,10 @@ class Introspection:
             count = len(log.snapshot())
             log.clear()
             return json_response({"cleared": count})
-        return json_response([record.to_json() for record in log.snapshot()])
+        since = _since(request)
+        return json_response(
+            [r.to_json() for r in log.snapshot() if since is None or r.timestamp >= since]
+        )
 
     def reset(self, request: Request) -> Response:
         """POST: forget every resource and record; stop every worker."""
@@ -242,6 +253,27 @@ _TYPE_KEYS = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL
 
 def _is_typed(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _TYPE_KEYS
+
+
+def _since(request: Request) -> float | None:
+    """The ``?since=EPOCH_SECONDS`` filter of the record endpoints."""
+    raw = request.args.get("since")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise BadRequest(f"since must be epoch seconds, got {raw!r}") from err
+    if not math.isfinite(value):
+        raise BadRequest(f"since must be epoch seconds, got {raw!r}")
+    return value
+
+
+def _iso_epoch(timestamp: str) -> float:
+    try:
+        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return math.inf  # an unreadable timestamp is never filtered out
 
 
 def _seconds(raw: str) -> float:

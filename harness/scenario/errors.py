@@ -99,8 +99,10 @@ class StepFailure(ScenarioError):
         mismatches: Sequence[Mismatch] = (),
         source: Sequence[tuple[int, str]] = (),
         notes: Sequence[str] = (),
+        observed: dict[str, Any] | None = None,
     ):
         self.step_title = step_title
+        self.observed = dict(observed or {})  # what the step saw (e.g. the response), for reports
         self.location = location
         self.summary = summary
         self.mismatches = list(mismatches)
@@ -116,6 +118,7 @@ class StepFailure(ScenarioError):
             self.mismatches,
             self.source,
             self.notes,
+            self.observed,
         )
         return (type(self), args)
 

@@ -269,10 +269,10 @@ class PipelineWatch:
                 http = self.observer.http
                 activity.accesses = [
                     access
-                    for access in map(AccessSeen.from_engine, _get(http, engine, "accesses"))
+                    for access in map(AccessSeen.from_engine, _get(http, engine, "accesses", since))
                     if access.at >= since
                 ]
-                notifications = _engine_notifications(http, engine, self.target)
+                notifications = _engine_notifications(http, engine, self.target, since)
         except _READ_ERRORS as err:
             activity.notes.append(f"the notifications could not be read: {err}")
             return
@@ -303,20 +303,21 @@ def _engine_url(target: Target) -> str | None:
         return None
 
 
-def _get(http: requests.Session, engine: str, what: str) -> list[dict[str, Any]]:
-    answer = http.get(f"{engine}/_harness/{what}", timeout=30)
+def _get(http: requests.Session, engine: str, what: str, since: float) -> list[dict[str, Any]]:
+    # a second of slack: record times are taken in other threads than the scenario's clock
+    answer = http.get(f"{engine}/_harness/{what}", params={"since": since - 1}, timeout=30)
     answer.raise_for_status()
     body = answer.json()
     return list(body) if isinstance(body, list) else []
 
 
 def _engine_notifications(
-    http: requests.Session, engine: str, target: Target
+    http: requests.Session, engine: str, target: Target, since: float
 ) -> list[NotificationSeen]:
     """The stack's notifications with their deliveries, from one GET /_harness/notifications."""
     topics = target.topic_arns() if isinstance(target, DeployingTarget) else set()
     seen: list[NotificationSeen] = []
-    for record in _get(http, engine, "notifications"):
+    for record in _get(http, engine, "notifications", since):
         if record.get("topicArn") not in topics:
             continue
         deliveries = tuple(

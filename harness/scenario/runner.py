@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,6 +26,19 @@ from .variables import VariableScope
 
 #: how long `given` items may take to settle (their records and notifications discarded)
 GIVEN_SETTLE_SECONDS = 10.0
+#: how long earlier work (a previous scenario's retries, deliveries) may take to finish
+EARLIER_WORK_SECONDS = 30.0
+
+
+class RunObserver(Protocol):
+    """Told where a run's stages end (the plugin follows the pipeline step by step with it)."""
+
+    def given_finished(self) -> None:
+        """The `given` items are written and settled; the first step comes next."""
+
+    def step_finished(self, index: int) -> None:
+        """Step ``index`` (0-based) has run, whatever its outcome."""
+
 
 # the errors that mean "the scenario could not run", as opposed to bugs in the harness
 _RUN_ERRORS = (ScenarioError, TargetError, ClientError, BotoCoreError, requests.RequestException)
@@ -77,11 +90,17 @@ class ScenarioRunner:
     """Runs scenarios against one deployed stack on one target."""
 
     def __init__(
-        self, target: Target, outputs: StackOutputs, *, http: requests.Session | None = None
+        self,
+        target: Target,
+        outputs: StackOutputs,
+        *,
+        http: requests.Session | None = None,
+        observer: RunObserver | None = None,
     ):
         self.target = target
         self.outputs = outputs
         self.http = http or requests.Session()
+        self.observer = observer
 
     def run(self, scenario: Scenario, *, run_id: str | None = None) -> ScenarioResult:
         """Run every step in order; stop at the first that does not pass."""
@@ -97,9 +116,17 @@ class ScenarioRunner:
             return result
         ctx: RunContext | None = None
         try:
+            self._settle_earlier_work()
             ctx = self._prepare(scenario, scope)
-            for step in scenario.steps:
-                if not self._run_step(step, ctx, result):
+            if self.observer is not None:
+                self.observer.given_finished()
+            for index, step in enumerate(scenario.steps):
+                try:
+                    passed = self._run_step(step, ctx, result)
+                finally:
+                    if self.observer is not None:
+                        self.observer.step_finished(index)
+                if not passed:
                     break
         except _RUN_ERRORS as err:
             # only `given` and cursor set-up get here: step errors are caught per step
@@ -111,6 +138,16 @@ class ScenarioRunner:
             result.variables = json_ready(scope.snapshot())
             result.duration_s = time.monotonic() - started
         return result
+
+    def _settle_earlier_work(self) -> None:
+        """Let work started before this run finish, so none of it is taken for this run's."""
+        idle = self.target.wait_idle(EARLIER_WORK_SECONDS)
+        if not idle.idle:
+            pending = "; ".join(show(p, limit=120) for p in idle.pending) or "unknown work"
+            raise ScenarioError(
+                f"work started before this scenario was still running after "
+                f"{EARLIER_WORK_SECONDS:g}s, so its output could not be told apart: {pending}"
+            )
 
     def _prepare(self, scenario: Scenario, scope: VariableScope) -> RunContext:
         if scenario.given and scenario.given.items:
@@ -158,7 +195,9 @@ class ScenarioRunner:
                 failure.mismatches,
                 failure.source,
                 [*failure.notes, f"variables: {show(json_ready(ctx.scope.snapshot()), limit=500)}"],
+                failure.observed,
             )
+            observed = failure.observed
             outcome, message = "failed", failure.render()
             result.failure = failure
         except (ScenarioSkipped, Unsupported) as err:

@@ -68,11 +68,15 @@ class RunContext:
 
 
 def failure(
-    step: Step, summary: str, mismatches: Sequence[Mismatch] = (), notes: Sequence[str] = ()
+    step: Step,
+    summary: str,
+    mismatches: Sequence[Mismatch] = (),
+    notes: Sequence[str] = (),
+    observed: dict[str, Any] | None = None,
 ) -> StepFailure:
-    """A StepFailure located at ``step``, with its YAML."""
+    """A StepFailure located at ``step``, with its YAML (and what it saw, for reports)."""
     return StepFailure(
-        step.title, str(step.source), summary, mismatches, step.source.excerpt(), notes
+        step.title, str(step.source), summary, mismatches, step.source.excerpt(), notes, observed
     )
 
 
@@ -176,6 +180,7 @@ def run_request(step: RequestStep, ctx: RunContext) -> dict[str, Any]:
             f"{step.method} {step.path} answered {view['status']}",
             mismatches,
             [f"response body: {show(view['body'], limit=500)}"],
+            {"method": step.method, "url": response.url, **observed},
         )
     for name, expression in step.save.items():
         ctx.scope.define(name, jmespath.search(expression, observed))

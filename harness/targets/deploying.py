@@ -44,6 +44,7 @@ class DeployingTarget(Target):
         self.cache_dir = Path(cache_dir)
         self.packager = FunctionPackager(self.cache_dir)
         self._session: Any = None
+        self._clients: dict[tuple[str, str], Any] = {}
         self.log = log or (lambda message: None)
         self.state: StackState | None = None
 
@@ -147,5 +148,10 @@ class DeployingTarget(Target):
         # instead of ~50 ms), which matters for a deploy that touches seven services
         if self._session is None:
             self._session = boto3.session.Session()
-        factory: Any = self._session.client  # the stubs' overloads want a literal service name
-        return factory(service, region_name=self.region, **kwargs)
+        # boto3 clients are thread-safe: one per service and endpoint serves every caller
+        cache_key = (service, repr(sorted(kwargs.items())))
+        cached = self._clients.get(cache_key)
+        if cached is None:
+            factory: Any = self._session.client  # the stubs' overloads want a literal service name
+            cached = self._clients[cache_key] = factory(service, region_name=self.region, **kwargs)
+        return cached

@@ -10,7 +10,7 @@ import requests
 
 from ..config import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS
 from ..stack.resources import DeployOptions
-from .base import CapturedNotification, IdleResult, TargetError, Unsupported
+from .base import CapturedNotification, IdleResult, TargetError
 from .capture import from_engine_record
 from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
 
@@ -132,13 +132,17 @@ class EmbeddedTarget(DeployingTarget):
 
     def expire(self, table: str, key: dict[str, Any]) -> None:
         """Delete the item as TTL does: a REMOVE record with the service identity."""
-        if self.engine is None:
-            raise Unsupported(
-                "expiring one item on demand needs the engine in this process; against "
-                "`harness serve`, set its TTL attribute in the past and POST /_harness/ttl/sweep"
-            )
-        if not self.engine.streams.expire(table, key, DEFAULT_ACCOUNT, self.region):
+        answer = self._http.post(
+            self.endpoint_url + "/_harness/ttl/expire",
+            json={"table": table, "key": key, "region": self.region},
+            timeout=30,
+        )
+        if answer.status_code == 404:
             raise TargetError(f"table {table} has no item {key}")
+        if answer.status_code >= 400:
+            raise TargetError(
+                f"POST /_harness/ttl/expire answered {answer.status_code}: {answer.text[:300]}"
+            )
 
     def inject_fault(self, body: dict[str, Any]) -> None:
         self._harness("POST", "/_harness/faults", json=body)

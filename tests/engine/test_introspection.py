@@ -6,6 +6,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -308,3 +309,28 @@ def test_ttl_expire_removes_one_item_as_ttl_does(
     assert missing.status_code == 404 and "has no item" in missing.json()["message"]
     bad = harness("POST", "ttl/expire", json={"table": table})
     assert bad.status_code == 400 and "key must be" in bad.json()["message"]
+
+
+def test_since_filters_records_by_time(
+    harness: Callable[..., requests.Response], client: ClientFactory
+) -> None:
+    sns = client("sns")
+    topic = sns.create_topic(Name=unique("since"))["TopicArn"]
+    sns.publish(TopicArn=topic, Message="before")
+
+    def stamps() -> list[datetime]:
+        records = harness("GET", "notifications", params={"topic": topic}).json()
+        return [datetime.fromisoformat(n["timestamp"].replace("Z", "+00:00")) for n in records]
+
+    # publish until a message carries a later millisecond than the first (bounded, no sleep)
+    for _ in range(10_000):
+        sns.publish(TopicArn=topic, Message="after")
+        if stamps()[-1] > stamps()[0]:
+            break
+    later = harness(
+        "GET", "notifications", params={"topic": topic, "since": stamps()[-1].timestamp()}
+    ).json()
+    assert later and {n["message"] for n in later} == {"after"}
+    assert harness("GET", "invocations", params={"since": time.time() + 60}).json() == []
+    bad = harness("GET", "accesses", params={"since": "yesterday"})
+    assert bad.status_code == 400 and "since must be epoch seconds" in bad.json()["message"]

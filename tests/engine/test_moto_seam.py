@@ -1,7 +1,7 @@
 """The moto seam: fails loudly when moto's internals move, and pins what each patch corrects.
 
 The write-path tests listen at the seam itself (a recorder in place of the stream service), so
-a failure here points at moto_seam.py, not at streams.py.
+a failure here points at the moto_seam package, not at streams.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from stream_helpers import create_table, unique
 
 from harness.engine import Engine, moto_seam
 from harness.engine.moto_seam import ItemChange, PublishedMessage, SeamMoved, TableRef
+from harness.engine.moto_seam import dynamodb as seam_dynamodb
+from harness.engine.moto_seam import sns as seam_sns
 
 
 class TableRecorder:
@@ -54,7 +56,7 @@ class PublishRecorder:
 @pytest.fixture
 def tables(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TableRecorder]:
     recorder = TableRecorder()
-    monkeypatch.setattr(moto_seam, "_table_listener", recorder)
+    monkeypatch.setattr(seam_dynamodb, "_table_listener", recorder)
     yield recorder
 
 
@@ -81,7 +83,7 @@ def test_check_seams_names_an_unsupported_moto_version(monkeypatch: pytest.Monke
         moto_seam.check_seams()
 
 
-@pytest.mark.parametrize(("owner", "name"), moto_seam._SEAMS)
+@pytest.mark.parametrize(("owner", "name"), [*seam_dynamodb._SEAMS, *seam_sns._SEAMS])
 def test_check_seams_names_a_method_that_is_gone(
     monkeypatch: pytest.MonkeyPatch, owner: type, name: str
 ) -> None:
@@ -350,7 +352,7 @@ def test_topic_publish_reaches_the_publish_listener(
     engine: Engine, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = PublishRecorder()
-    monkeypatch.setattr(moto_seam, "_publish_listener", recorder)
+    monkeypatch.setattr(seam_sns, "_publish_listener", recorder)
     sns, sqs = client("sns"), client("sqs")
     topic = sns.create_topic(Name=unique("seamtopic"))["TopicArn"]
     queue_url = sqs.create_queue(QueueName=unique("seamqueue"))["QueueUrl"]
@@ -390,7 +392,7 @@ def test_message_structure_json_picks_the_protocols_message(
     engine: Engine, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorder = PublishRecorder()
-    monkeypatch.setattr(moto_seam, "_publish_listener", recorder)
+    monkeypatch.setattr(seam_sns, "_publish_listener", recorder)
     sns = client("sns")
     topic = sns.create_topic(Name=unique("seamstruct"))["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint=f"{uuid.uuid4().hex}@example.com")

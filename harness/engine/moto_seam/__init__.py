@@ -1,0 +1,211 @@
+"""The only package that touches moto internals.
+
+moto is pinned to a minor version (``SUPPORTED_MOTO`` in base.py, and pyproject.toml);
+``check_seams()`` fails loudly, naming the attribute, when an internal this package relies on has
+moved. Everything else in the engine talks to moto through the typed records and functions
+re-exported here (``from harness.engine import moto_seam``; ``moto_seam.find_table(...)``).
+
+What is corrected here, against the AWS semantics in the reference document:
+- a write that changes nothing reports no change;
+- an UpdateItem that creates an item reports one INSERT (moto reports two), and one whose only
+  action removes attributes of a missing key creates nothing;
+- writes inside a cancelled transaction report nothing (moto restores tables from a deep copy,
+  so stream state lives outside its tables);
+- TTL deletions are reported with the service identity;
+- numbers are stored normalized ("1.50" is 1.5), so rewriting the same number changes nothing;
+- a stream needs a valid view type, can be enabled only when none is and disabled only when one
+  is, and stays readable (DISABLED) after its table is deleted;
+- a MessageStructure=json Publish without a JSON body or a default entry is refused before any
+  delivery, and SNS signs with one key per process, not one per subscription;
+- a REST API stage serves the API as its deployment froze it; ImportRestApi and PutRestApi take
+  OpenAPI documents the AWS way (a failed import creates nothing); CreateRestApi keeps
+  binaryMediaTypes and UpdateRestApi takes them in the patch path;
+- AWS-managed IAM policies exist in every account (added when something first attaches one).
+
+One module per area, each with its own state (listeners, installed flags) and checks:
+- base.py: the pin, ``SeamMoved``, the default account, moto's WSGI app and reset, and the one
+  record of the moto methods the patches replace;
+- dynamodb.py: the write path (patches, stream tap, transactions, numbers), table lookup, TTL,
+  silent truncation, and the DynamoDB lock;
+- sns.py: the Topic.publish patch, deliveries, message structure, the signing key;
+- lambda_.py: functions from moto's Lambda control plane, and their logs;
+- sqs.py: queues and topics as event source mappings read and write them;
+- apigateway_views.py: typed views of REST and HTTP APIs;
+- apigateway_patches.py: the deployment hook, OpenAPI import, binaryMediaTypes;
+- iam.py: AWS-managed policies on demand.
+"""
+
+from __future__ import annotations
+
+from .apigateway_patches import (
+    DeploymentListener,
+    check_apigateway_seams,
+    install_apigateway,
+    uninstall_apigateway,
+)
+from .apigateway_views import (
+    ApiIntegrationResponseView,
+    ApiIntegrationView,
+    ApiMethodView,
+    ApiResourceView,
+    HttpApiView,
+    HttpIntegrationView,
+    HttpRouteView,
+    HttpStageView,
+    RestApiView,
+    RestStageView,
+    find_http_api,
+    find_rest_api,
+    rest_api_stages,
+)
+from .base import (
+    DEFAULT_ACCOUNT,
+    SUPPORTED_MOTO,
+    SeamMoved,
+    account_region,
+    check_moto_version,
+    create_moto_app,
+    reset_moto,
+)
+from .dynamodb import (
+    ItemChange,
+    TableListener,
+    TableRef,
+    check_dynamodb_seams,
+    current_table_refs,
+    due_ttl_keys,
+    dynamodb_lock,
+    expire_item,
+    find_table,
+    install_table_listener,
+    locked_dynamodb,
+    normalize_number,
+    table_ref,
+    truncate_table_silently,
+    ttl_attribute,
+    uninstall_table_listener,
+)
+from .iam import provide_aws_managed_policies
+from .lambda_ import FunctionNotFound, FunctionSpec, get_function, put_function_logs
+from .sns import (
+    PublishedMessage,
+    PublishListener,
+    SubscriptionRef,
+    check_message_structure,
+    check_sns_seams,
+    deliver_with_moto,
+    find_topic,
+    install_publish_listener,
+    message_for,
+    share_signing_key,
+    sns_envelope,
+    subscription_accepts,
+    uninstall_publish_listener,
+)
+from .sqs import (
+    QueueDepth,
+    QueueMessage,
+    QueueRef,
+    change_queue_message_visibility,
+    check_sqs_seams,
+    delete_queue_message,
+    find_queue,
+    publish_to_topic,
+    queue_depth,
+    receive_queue_messages,
+    send_queue_message,
+)
+
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "SUPPORTED_MOTO",
+    "ApiIntegrationResponseView",
+    "ApiIntegrationView",
+    "ApiMethodView",
+    "ApiResourceView",
+    "DeploymentListener",
+    "FunctionNotFound",
+    "FunctionSpec",
+    "HttpApiView",
+    "HttpIntegrationView",
+    "HttpRouteView",
+    "HttpStageView",
+    "ItemChange",
+    "PublishListener",
+    "PublishedMessage",
+    "QueueDepth",
+    "QueueMessage",
+    "QueueRef",
+    "RestApiView",
+    "RestStageView",
+    "SeamMoved",
+    "SubscriptionRef",
+    "TableListener",
+    "TableRef",
+    "account_region",
+    "change_queue_message_visibility",
+    "check_apigateway_seams",
+    "check_message_structure",
+    "check_seams",
+    "check_sqs_seams",
+    "create_moto_app",
+    "current_table_refs",
+    "delete_queue_message",
+    "deliver_with_moto",
+    "due_ttl_keys",
+    "dynamodb_lock",
+    "expire_item",
+    "find_http_api",
+    "find_queue",
+    "find_rest_api",
+    "find_table",
+    "find_topic",
+    "get_function",
+    "install",
+    "install_apigateway",
+    "locked_dynamodb",
+    "message_for",
+    "normalize_number",
+    "provide_aws_managed_policies",
+    "publish_to_topic",
+    "put_function_logs",
+    "queue_depth",
+    "receive_queue_messages",
+    "reset_moto",
+    "rest_api_stages",
+    "send_queue_message",
+    "share_signing_key",
+    "sns_envelope",
+    "subscription_accepts",
+    "table_ref",
+    "truncate_table_silently",
+    "ttl_attribute",
+    "uninstall",
+    "uninstall_apigateway",
+]
+
+
+def check_seams() -> None:
+    """Fail loudly when moto's internals moved under us: the pin, then every area's checks."""
+    check_moto_version()
+    check_dynamodb_seams()
+    check_sns_seams()
+    check_sqs_seams()
+    check_apigateway_seams()
+
+
+def install(tables: TableListener, publishes: PublishListener) -> None:
+    """Route moto's table changes and SNS publishes to the engine's services."""
+    # the checks of the areas patched here, all before any patch (API Gateway and SQS check
+    # their own when they start)
+    check_moto_version()
+    check_dynamodb_seams()
+    check_sns_seams()
+    install_table_listener(tables)
+    install_publish_listener(publishes)
+
+
+def uninstall() -> None:
+    """Stop routing to the engine (the patches stay, and behave like moto without listeners)."""
+    uninstall_table_listener()
+    uninstall_publish_listener()
