@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -11,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 READY_SECONDS = 30  # generous: two xdist workers may be importing moto at the same time
@@ -156,12 +157,11 @@ def _alive(pid: int) -> bool:
 
 
 def _wait_gone(pids: set[int], seconds: float) -> set[int]:
-    deadline = time.monotonic() + seconds
-    while True:
-        alive = {pid for pid in pids if _alive(pid)}
-        if not alive or time.monotonic() > deadline:
-            return alive
-        time.sleep(0.02)
+    """The processes still alive once all are gone or ``seconds`` have passed."""
+    # the caller asserts on what is left, naming the processes
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: not any(_alive(pid) for pid in pids), "the processes to end", seconds)
+    return {pid for pid in pids if _alive(pid)}
 
 
 def _zip(source: str) -> bytes:

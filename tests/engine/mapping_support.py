@@ -9,13 +9,13 @@ from __future__ import annotations
 import io
 import json
 import textwrap
-import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from waiting import wait_until as wait_for
 
 from harness.engine import Engine
 
@@ -165,18 +165,6 @@ def delivered_keys(engine: Engine, function: str) -> list[str]:
         for event in events(engine, function)
         for record in event.get("Records", [])
     ]
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    """Poll ``condition`` until it is truthy; fail saying what was awaited and what was seen."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.005)
-    raise AssertionError(f"waited {timeout} s for {what}; last saw {last!r}")
 
 
 def settle(engine: Engine, timeout: float = 10.0) -> None:

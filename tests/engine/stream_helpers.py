@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from waiting import wait_until as wait_until  # re-exported for the tests here
 
 from harness.engine import Engine
 
@@ -90,15 +91,3 @@ def clock(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock
     fake = FakeClock()
     monkeypatch.setattr(engine.streams, "clock", fake)
     yield fake
-
-
-def wait_until(condition: Any, what: str, timeout: float = 5.0) -> Any:
-    """Poll ``condition()`` until it is truthy; fail with ``what`` when the deadline passes."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last seen: {last!r}")

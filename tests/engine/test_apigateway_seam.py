@@ -4,13 +4,13 @@ in-flight work, and how it maps Lambda invocation failures (with a stand-in runt
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 from test_apigateway_helpers import RestApi, client_factory, deploy_function, lambda_uri, unique
+from waiting import wait_until
 
 from harness.engine import Engine, moto_seam
 from harness.engine.errors import EngineError, ResourceNotFound
@@ -108,20 +108,9 @@ SLOW = """
 import time
 
 def handler(event, context):
-    time.sleep(0.5)
+    time.sleep(0.5)  # wait-ok: the function under test is slow on purpose
     return {"statusCode": 200, "body": "slow"}
 """
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.005)
-    raise AssertionError(f"waited {timeout} s for {what}; last saw {last!r}")
 
 
 def test_a_call_in_flight_is_pending_work(aws: Client, engine: Engine) -> None:
@@ -132,9 +121,8 @@ def test_a_call_in_flight_is_pending_work(aws: Client, engine: Engine) -> None:
     caller = threading.Thread(target=lambda: answers.append(requests.get(api.url("/slow"))))
 
     caller.start()
-    pending = wait_for(
+    pending = wait_until(
         lambda: [p for p in engine.apigateway.pending() if p.details["apiId"] == api.id],
-        10,
         "the call to show as pending API work",
     )
     report = engine.quiesce(timeout=10)

@@ -9,13 +9,13 @@ import base64
 import io
 import json
 import textwrap
-import time
 import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
 
 from botocore.config import Config
+from waiting import wait_until as wait_until  # re-exported for the tests here
 
 TRUST_POLICY = json.dumps(
     {
@@ -92,18 +92,6 @@ def invoke(lam: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[dic
 def tail(response: dict[str, Any]) -> str:
     """The decoded LogResult of an invoke with LogType=Tail."""
     return base64.b64decode(response["LogResult"]).decode()
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``condition`` until it is truthy or the deadline passes (then fail saying what)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.01)
-    raise AssertionError(f"waited {timeout} s for {what}; last saw {last!r}")
 
 
 def wait_for_invocations(engine: Any, request_ids: list[str], timeout: float = 10) -> None:

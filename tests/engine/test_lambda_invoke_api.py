@@ -50,7 +50,7 @@ def test_pending_lists_a_running_invocation_until_it_ends(
         import time
 
         def handler(event, context):
-            time.sleep(0.3)
+            time.sleep(0.3)  # wait-ok: the function under test is slow on purpose
         """,
     )
     request_id = engine.runtime.invoke_async(name, {}, source="sns")

@@ -39,7 +39,7 @@ ENGINE_SCRIPT = textwrap.dedent(
     for t in threads: t.join()
     threading.Thread(target=engine.runtime.invoke, args=("f", {"sleep": 600}), daemon=True).start()
     while len(engine.runtime.worker_pids()) < 3 or not engine.runtime.pending():
-        time.sleep(0.01)
+        time.sleep(0.01)  # wait-ok: the engine process polls its own pool before it is stopped
     print(json.dumps(engine.runtime.worker_pids()), flush=True)
     if sys.argv[1] == "stop":
         started = time.monotonic()
@@ -80,6 +80,6 @@ def test_workers_die_with_an_engine_killed_abruptly() -> None:
     assert len(pids) == 3
     wait_until(
         lambda: not [p for p in pids if process_alive(p)],
-        2,
         "the orphaned workers to receive their parent-death signal",
+        2,
     )

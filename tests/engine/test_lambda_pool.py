@@ -27,7 +27,7 @@ SLOW_PID = """
 import os, time
 
 def handler(event, context):
-    time.sleep(event.get("sleep", 0))
+    time.sleep(event.get("sleep", 0))  # wait-ok: the function under test is slow on purpose
     return os.getpid()
 """
 
@@ -64,7 +64,7 @@ def test_reserved_concurrency_caps_concurrent_invocations(
     lam = _no_retry_client(engine)
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(invoke, client("lambda"), name, {"sleep": 1.0})
-        wait_until(lambda: _running(engine, name) == 1, 5, "the first invocation to run")
+        wait_until(lambda: _running(engine, name) == 1, "the first invocation to run", 5)
         with pytest.raises(ClientError) as caught:
             lam.invoke(FunctionName=name, Payload=b"{}")
         assert "FunctionError" not in first.result()[0]
@@ -113,7 +113,7 @@ def test_a_code_update_retires_old_workers(client: Callable[..., Any]) -> None:
     _, (label, new_pid) = invoke(lam, name, {})
 
     assert label == "new" and new_pid != old_pid
-    wait_until(lambda: not process_alive(old_pid), 2, "the outdated worker to be retired")
+    wait_until(lambda: not process_alive(old_pid), "the outdated worker to be retired", 2)
 
 
 def test_a_configuration_update_retires_old_workers(client: Callable[..., Any]) -> None:
@@ -139,8 +139,8 @@ def test_idle_workers_are_reaped(
 
     wait_until(
         lambda: not process_alive(pid) and pid not in engine.runtime.worker_pids(),
-        5,
         "the idle worker to be reaped",
+        5,
     )
 
 
@@ -221,7 +221,7 @@ def test_idle_workers_beyond_the_cap_are_reaped_least_recently_used_first(
     monkeypatch.setattr(engine.runtime.pool, "max_idle_workers", 1)
     _, new_pid = invoke(lam, second, {})
 
-    wait_until(lambda: not process_alive(old_pid), 2, "the least recently used worker to go")
+    wait_until(lambda: not process_alive(old_pid), "the least recently used worker to go", 2)
     assert process_alive(new_pid)
 
 
@@ -230,7 +230,7 @@ def test_reset_ends_running_and_waiting_event_invocations(
 ) -> None:
     name = deploy(client, SLOW_PID, reserved=1)
     ids = [engine.runtime.invoke_async(name, {"sleep": 30}) for _ in range(3)]
-    wait_until(lambda: _running(engine, name) == 1, 5, "the first Event invocation to run")
+    wait_until(lambda: _running(engine, name) == 1, "the first Event invocation to run", 5)
 
     engine.runtime.reset()
 

@@ -71,7 +71,7 @@ def test_timeout_reports_sandbox_timedout_and_discards_the_worker(
         def handler(event, context):
             if event.get("sleep"):
                 print("pid", os.getpid(), flush=True)
-                time.sleep(30)
+                time.sleep(30)  # wait-ok: the function under test is slow on purpose
             return os.getpid()
         """,
         timeout=1,
@@ -89,7 +89,7 @@ def test_timeout_reports_sandbox_timedout_and_discards_the_worker(
     log = tail(response)
     assert f"pid {first_pid}" in log and "Task timed out after 1.00 seconds" in log
     assert "Status: timeout" in log
-    wait_until(lambda: not process_alive(first_pid), 2, "the timed-out worker to be killed")
+    wait_until(lambda: not process_alive(first_pid), "the timed-out worker to be killed", 2)
     _, next_pid = invoke(lam, name, {})
     assert next_pid != first_pid, "a fresh environment replaces the timed-out one"
 

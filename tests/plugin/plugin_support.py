@@ -7,11 +7,9 @@ tests of their inner pytest runs, and a deadline-bounded wait.
 from __future__ import annotations
 
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from waiting import wait_until as wait_until  # re-exported for the tests here
 
 APP = Path(__file__).resolve().parent / "app"
 APP_TEMPLATE = APP / "template.yaml"
@@ -19,15 +17,6 @@ APP_TEMPLATE = APP / "template.yaml"
 INNER_RUN_TIMEOUT = 120.0
 #: inner runs load the harness plugin (and pytest's own), not every plugin installed here
 ONLY_HARNESS = ("-p", "harness.pytest_plugin", "-p", "no:cacheprovider")
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
 
 
 PASSING = """\
