@@ -135,6 +135,21 @@ def _created(record: Mapping[str, Any]) -> float:
     return value.timestamp() if isinstance(value, datetime) else float(value or 0)
 
 
+def list_shards(streams: Any, stream_arn: str) -> list[dict[str, Any]]:
+    """Every shard of a stream (DescribeStream, all pages), as the Streams API describes them."""
+    shards: list[dict[str, Any]] = []
+    start: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"StreamArn": stream_arn}
+        if start:
+            kwargs["ExclusiveStartShardId"] = start
+        description = streams.describe_stream(**kwargs)["StreamDescription"]
+        shards += description.get("Shards", [])
+        start = description.get("LastEvaluatedShardId")
+        if not start:
+            return shards
+
+
 class StreamCursor:
     """The table's stream records a scenario has not looked at yet.
 
@@ -165,17 +180,7 @@ class StreamCursor:
         return [record for _, _, record in found]
 
     def _shards(self) -> list[dict[str, Any]]:
-        shards: list[dict[str, Any]] = []
-        start: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"StreamArn": self.stream_arn}
-            if start:
-                kwargs["ExclusiveStartShardId"] = start
-            description = self.streams.describe_stream(**kwargs)["StreamDescription"]
-            shards += description.get("Shards", [])
-            start = description.get("LastEvaluatedShardId")
-            if not start:
-                return shards
+        return list_shards(self.streams, self.stream_arn)
 
     def _read_shard(self, shard_id: str) -> list[dict[str, Any]]:
         last = self._last.get(shard_id)

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..targets.base import CapturedNotification, StackOutputs, Target, TargetError
 from ..targets.capture import from_engine_record
 from ..targets.deploying import DeployingTarget
+from .observations import list_shards
 from .pipeline_records import (
     AccessSeen,
     DeliverySeen,
@@ -79,17 +80,7 @@ class StreamTail:
         return str(iterator) if iterator else None
 
     def _shards(self) -> list[dict[str, Any]]:
-        shards: list[dict[str, Any]] = []
-        start: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"StreamArn": self.stream_arn}
-            if start:
-                kwargs["ExclusiveStartShardId"] = start
-            description = self.streams.describe_stream(**kwargs)["StreamDescription"]
-            shards += description.get("Shards", [])
-            start = description.get("LastEvaluatedShardId")
-            if not start:
-                return shards
+        return list_shards(self.streams, self.stream_arn)
 
 
 class PipelineObserver:
