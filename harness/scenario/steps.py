@@ -179,7 +179,9 @@ def run_request(step: RequestStep, ctx: RunContext) -> dict[str, Any]:
             step,
             f"{step.method} {step.path} answered {view['status']}",
             mismatches,
-            [f"response body: {show(view['body'], limit=500)}"],
+            [
+                f"response body: {show(observed['json'] if observed['json'] is not None else view['body'], limit=500)}"
+            ],
             {"method": step.method, "url": response.url, **observed},
         )
     for name, expression in step.save.items():

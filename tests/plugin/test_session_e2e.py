@@ -85,7 +85,7 @@ def test_a_session_runs_scenarios_and_fixture_tests_and_reports_every_outcome(
             " answered 404",
             "  status: expected 200, got 404",
             "  json.price: *",
-            '  response body: "{\\"message\\": \\"not found\\"}"',
+            '  response body: {"message": "not found"}',
             "*",
             "request: PATCH http://127.0.0.1:*/_user_request_/items/missing-*",
             '  json: {"price": 1}',
