@@ -18,7 +18,7 @@ from .runner import ScenarioResult
 from .timeline import activity_lines
 
 #: steps that look at the pipeline rather than act on it
-OBSERVING = ("notifications", "no_notifications", "table", "stream")
+OBSERVING = ("notifications", "no_notifications", "table", "stream", "queue")
 
 
 def failing_step(result: ScenarioResult) -> int | None:

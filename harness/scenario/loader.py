@@ -390,6 +390,7 @@ _MATCHER_PLACES = {
     ("invoke", "expect"),
     ("notifications", "match"),
     ("stream", "match"),
+    ("queue", "match"),
     ("table", "item"),
 }
 

@@ -37,6 +37,7 @@ MISSING: Any = _Missing()
 DEFAULT_NOTIFICATIONS_WITHIN = 5.0
 DEFAULT_NO_NOTIFICATIONS_WITHIN = 1.0
 DEFAULT_SETTLE_WITHIN = 5.0  # table and stream checks wait this long for the pipeline to go idle
+DEFAULT_QUEUE_WITHIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,33 @@ class StreamStep(Step):
 
 
 @dataclass(frozen=True, kw_only=True)
+class QueueStep(Step):
+    """Messages that reached an SQS queue since the previous queue step on it, seen as
+    {body, attributes}; they are peeked at, never consumed."""
+
+    kind: ClassVar[str] = "queue"
+    templated: ClassVar[tuple[str, ...]] = ("queue", "count", "match")
+
+    queue: str  # a logical id in the template, a queue URL or a queue name
+    within: float = DEFAULT_QUEUE_WITHIN
+    count: int | str | None = None  # exact number once idle; a "{variable}" until resolved
+    match: list[Any] = field(default_factory=list)
+    ordered: bool = True
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any], **common: Any) -> QueueStep:
+        body = raw["queue"]
+        return cls(
+            **common,
+            queue=body["name"],
+            within=parse_duration(body.get("within", DEFAULT_QUEUE_WITHIN)),
+            count=body.get("count"),
+            match=list(body.get("match") or []),
+            ordered=body.get("ordered", True),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class InvokeStep(Step):
     """Invoke a function synchronously and check its result or error."""
 
@@ -301,6 +329,7 @@ STEP_TYPES: dict[str, type[Step]] = {
         NoNotificationsStep,
         TableStep,
         StreamStep,
+        QueueStep,
         InvokeStep,
         ExpireStep,
         FaultStep,

@@ -1,7 +1,8 @@
 """What a scenario observes on a target, seen the way scenario files describe it.
 
 Notifications become ``{topic, subject, message, attributes}``; stream records become
-``{eventName, keys, new, old, userIdentity}`` with plain values. Cursors remember what a
+``{eventName, keys, new, old, userIdentity}`` with plain values; queue messages become
+``{body, attributes}``. Cursors remember what a
 scenario has already seen, so that each step looks only at what is new since the previous step
 of its kind.
 """
@@ -17,8 +18,13 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from ..targets.base import CapturedNotification, Target
+from ..targets.capture import plain_attribute
 
 EMPTY_PAGES_WHEN_CAUGHT_UP = 2
+#: ReceiveMessage calls of one queue read at most (each returns up to 10 messages)
+MAX_PEEKS = 50
+#: how long a queue read hides the messages it received before it makes them visible again
+WALK_VISIBILITY_SECONDS = 30
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
@@ -106,6 +112,96 @@ class NotificationCursor:
     def advance(self) -> None:
         """Mark what the last :meth:`new` returned as seen (later arrivals stay new)."""
         self.position = self._seen_up_to
+
+
+# -- queue messages -------------------------------------------------------------------------
+
+
+def queue_message_view(message: Mapping[str, Any]) -> dict[str, Any]:
+    """An SQS message as ``match`` entries see it; ``body`` is decoded when it is JSON."""
+    text = message.get("Body", "")
+    try:
+        body: Any = json.loads(text)
+    except ValueError:
+        body = text
+    attributes = message.get("MessageAttributes") or {}
+    return {
+        "body": body,
+        "attributes": {name: plain_attribute(value) for name, value in attributes.items()},
+    }
+
+
+class QueueCursor:
+    """The messages of one SQS queue a scenario has not looked at yet, oldest first.
+
+    Messages are never deleted: the queue keeps them for its consumers. A read walks the queue:
+    each ReceiveMessage hides what it returned for at most ``WALK_VISIBILITY_SECONDS``, so the
+    next one returns the messages after them (a receive with VisibilityTimeout=0 returns the
+    same first 10 again and again on moto and LocalStack), and once the walk ends every message
+    it received is made visible again (ChangeMessageVisibility to 0). The cursor remembers the
+    message ids it has seen.
+    """
+
+    def __init__(self, sqs: Any, queue_url: str):
+        self.sqs = sqs  # a boto3 sqs client
+        self.queue_url = queue_url
+        self._seen: set[str] = set()
+        self._new: dict[str, dict[str, Any]] = {}  # message id -> message, not yet advanced past
+        self._returned: set[str] = set()
+
+    def skip_to_end(self) -> None:
+        """Mark every message now in the queue as seen."""
+        self.new()
+        self.advance()
+
+    def new(self) -> list[dict[str, Any]]:
+        """Messages that arrived since the last :meth:`advance`, by their sent time."""
+        for message in self._peek():
+            if message["MessageId"] not in self._seen:
+                self._new.setdefault(message["MessageId"], message)
+        self._returned = set(self._new)
+        return sorted(
+            self._new.values(),
+            key=lambda m: int(m.get("Attributes", {}).get("SentTimestamp") or 0),
+        )
+
+    def advance(self) -> None:
+        """Mark what the last :meth:`new` returned as seen (later arrivals stay new)."""
+        self._seen |= self._returned
+        for message_id in self._returned:
+            self._new.pop(message_id, None)
+        self._returned = set()
+
+    def _peek(self) -> list[dict[str, Any]]:
+        """Every message in the queue (at most MAX_PEEKS pages), left in it, visible."""
+        found: dict[str, dict[str, Any]] = {}
+        handles: list[str] = []
+        try:
+            for _ in range(MAX_PEEKS):
+                answer = self.sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=10,
+                    VisibilityTimeout=WALK_VISIBILITY_SECONDS,
+                    WaitTimeSeconds=0,
+                    AttributeNames=["SentTimestamp"],
+                    MessageAttributeNames=["All"],
+                )
+                unseen = [m for m in answer.get("Messages") or [] if m["MessageId"] not in found]
+                handles += [m["ReceiptHandle"] for m in answer.get("Messages") or []]
+                if not unseen:
+                    break
+                for message in unseen:
+                    found[message["MessageId"]] = message
+        finally:
+            for start in range(0, len(handles), 10):
+                self.sqs.change_message_visibility_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                        for i, handle in enumerate(handles[start : start + 10])
+                    ],
+                )
+        return list(found.values())
 
 
 # -- stream records -------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..targets.base import StackOutputs, Target, TargetError, Unsupported
 from .errors import ScenarioError, ScenarioSkipped, StepFailure
 from .matchers import show
-from .model import Scenario, Step
+from .model import QueueStep, Scenario, Step
 from .observations import NotificationCursor, StreamCursor, json_ready, typed
-from .steps import EXECUTORS, RunContext
-from .variables import VariableScope
+from .steps import EXECUTORS, RunContext, UnknownQueue
+from .variables import VariableScope, references
 
 #: how long `given` items may take to settle (their records and notifications discarded)
 GIVEN_SETTLE_SECONDS = 10.0
@@ -169,7 +169,21 @@ class ScenarioRunner:
         )
         if any(step.kind == "stream" for step in scenario.steps):
             ctx.stream = self._stream_cursor()
+        self._start_queue_cursors(scenario, ctx)
         return ctx
+
+    def _start_queue_cursors(self, scenario: Scenario, ctx: RunContext) -> None:
+        """Mark what each checked queue holds at the start as seen (a name that uses a variable
+        saved by a step starts its cursor when the step runs; an unknown queue fails its step)."""
+        for step in scenario.steps:
+            if not isinstance(step, QueueStep):
+                continue
+            if not set(references(step.queue)) <= ctx.scope.names():
+                continue
+            try:
+                ctx.queue_cursor(str(ctx.scope.substitute(step.queue, where=str(step.source))))
+            except UnknownQueue:
+                continue
 
     def _stream_cursor(self) -> StreamCursor | None:
         table = self.target.client("dynamodb").describe_table(TableName=self.outputs.table_name)

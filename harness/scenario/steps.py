@@ -18,9 +18,10 @@ from typing import Any
 import jmespath
 import requests
 
+from ..stack.resources.base import is_not_found
 from ..targets.base import IdleResult, StackOutputs, Target, Unsupported
 from .durations import format_duration
-from .errors import ScenarioSkipped, StepFailure
+from .errors import ScenarioError, ScenarioSkipped, StepFailure
 from .matchers import Mismatch, SequenceMatch, match, match_each, show
 from .model import (
     MISSING,
@@ -29,6 +30,7 @@ from .model import (
     InvokeStep,
     NoNotificationsStep,
     NotificationsStep,
+    QueueStep,
     RequestStep,
     Step,
     StreamStep,
@@ -36,10 +38,12 @@ from .model import (
 )
 from .observations import (
     NotificationCursor,
+    QueueCursor,
     StreamCursor,
     json_ready,
     notification_view,
     plain,
+    queue_message_view,
     stream_record_view,
     typed,
 )
@@ -59,12 +63,43 @@ class RunContext:
     http: requests.Session
     notifications: NotificationCursor
     stream: StreamCursor | None = None
+    queues: dict[str, QueueCursor] = field(default_factory=dict)  # queue URL -> its cursor
     faults_added: bool = False
     notes: list[str] = field(default_factory=list)
 
     def function_name(self, name: str) -> str:
         """A template's logical id -> the deployed function's name (other names pass through)."""
         return self.outputs.functions.get(name, name)
+
+    def queue_cursor(self, name: str) -> QueueCursor:
+        """The cursor of a queue (a logical id, URL or name); the first call for a queue marks
+        what it holds already as seen. Raises UnknownQueue."""
+        sqs = self.target.client("sqs")
+        url = self.outputs.resources.get(name, name)
+        try:
+            if not url.startswith("http"):
+                url = sqs.get_queue_url(QueueName=url)["QueueUrl"]
+            cursor = self.queues.get(url)
+            if cursor is None:
+                cursor = QueueCursor(sqs, url)
+                cursor.skip_to_end()
+                self.queues[url] = cursor
+        except Exception as err:
+            if not is_not_found(err):
+                raise
+            raise UnknownQueue(name, self.outputs.resources) from err
+        return cursor
+
+
+class UnknownQueue(ScenarioError):
+    """A queue step names no queue of the stack or the account."""
+
+    def __init__(self, name: str, resources: dict[str, str]):
+        known = sorted(k for k, v in resources.items() if v.startswith("http"))
+        super().__init__(
+            f"no queue {name!r}: expected a queue's logical id in the template "
+            f"({', '.join(known) or 'the stack has none'}), URL or name"
+        )
 
 
 def failure(
@@ -246,6 +281,51 @@ def run_no_notifications(step: NoNotificationsStep, ctx: RunContext) -> dict[str
     return {"notifications": []}
 
 
+# -- queues ---------------------------------------------------------------------------------
+
+
+def run_queue(step: QueueStep, ctx: RunContext) -> dict[str, Any]:
+    """Wait until the expected messages reached the queue (and, with count, the pipeline is idle)."""
+    count = _count(step, step.count)
+    try:
+        cursor = ctx.queue_cursor(str(step.queue))
+    except UnknownQueue as err:
+        raise failure(step, str(err)) from err
+    deadline = time.monotonic() + step.within
+    idle: IdleResult | None = None
+    while True:
+        views = [queue_message_view(m) for m in cursor.new()]
+        result = match_each(step.match, views, ordered=step.ordered)
+        if result.ok and (
+            count is None or (idle is not None and idle.idle and len(views) == count)
+        ):
+            cursor.advance()
+            return {"queue": cursor.queue_url, "messages": json_ready(views)}
+        remaining = deadline - time.monotonic()
+        if (idle is not None and idle.idle) or remaining <= 0:
+            break
+        idle = ctx.target.wait_idle(remaining)
+    cursor.advance()
+    notes = _busy_note(idle, step.within) if idle is not None else []
+    observed = {"queue": cursor.queue_url, "messages": json_ready(views)}
+    if not views:
+        raise failure(
+            step,
+            f"no new message reached {step.queue} within {format_duration(step.within)}",
+            notes=notes,
+            observed=observed,
+        )
+    if not result.ok:
+        error = _misses(step, "message", result, views)
+        raise failure(step, error.summary, error.mismatches, [*error.notes, *notes], observed)
+    raise failure(
+        step,
+        f"expected exactly {_plural(count or 0, 'new message')} in {step.queue}, got {len(views)}",
+        notes=[*_listing("message", views), *notes],
+        observed=observed,
+    )
+
+
 # -- table and stream -----------------------------------------------------------------------
 
 
@@ -364,6 +444,7 @@ EXECUTORS: dict[str, Callable[[Any, RunContext], dict[str, Any]]] = {
     "no_notifications": run_no_notifications,
     "table": run_table,
     "stream": run_stream,
+    "queue": run_queue,
     "invoke": run_invoke,
     "expire": run_expire,
     "fault": run_fault,

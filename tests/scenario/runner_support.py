@@ -1,7 +1,7 @@
 """A small stack built straight on the session engine, for the scenario runner's tests.
 
-The stack: a table with a stream, a topic, a notifier function fed by the stream that publishes
-one notification per record, and an HTTP API (a tiny server in this process) that writes to the
+The stack: a table with a stream, a topic, a queue, a notifier function fed by the stream that
+publishes one notification and sends one queue message per record, and an HTTP API (a tiny server in this process) that writes to the
 table. ``EngineTarget`` is a Target over the in-process engine that needs no deploy, so these
 tests pin the runner's behaviour apart from the stack deployer.
 
@@ -43,6 +43,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 sns = boto3.client("sns")
+sqs = boto3.client("sqs")
 plain = TypeDeserializer()
 
 def image(record, name):
@@ -62,6 +63,11 @@ def handler(event, context):
             Subject=f"item {record['eventName'].lower()}",
             Message=json.dumps({"id": key, "new": image(record, "NewImage"), "old": image(record, "OldImage")}),
             MessageAttributes={"eventName": {"DataType": "String", "StringValue": record["eventName"]}},
+        )
+        sqs.send_message(
+            QueueUrl=os.environ["QUEUE_URL"],
+            MessageBody=json.dumps({"id": key, "event": record["eventName"]}),
+            MessageAttributes={"size": {"DataType": "Number", "StringValue": str(len(event["Records"]))}},
         )
     return {"batchItemFailures": [], "seen": len(event.get("Records", []))}
 """
@@ -241,6 +247,7 @@ def mini_stack(engine: Engine) -> Iterator[MiniStack]:
     )["TableDescription"]
     topic_arn = target.client("sns").create_topic(Name=unique("notify"))["TopicArn"]
     target.topic_arn = topic_arn
+    queue_url = target.client("sqs").create_queue(QueueName=unique("audit"))["QueueUrl"]
     role = target.client("iam").create_role(
         RoleName=unique("role"), AssumeRolePolicyDocument=TRUST_POLICY
     )
@@ -253,7 +260,7 @@ def mini_stack(engine: Engine) -> Iterator[MiniStack]:
         Handler="app.handler",
         Code={"ZipFile": _zip(NOTIFIER)},
         Timeout=10,
-        Environment={"Variables": {"TOPIC_ARN": topic_arn}},
+        Environment={"Variables": {"TOPIC_ARN": topic_arn, "QUEUE_URL": queue_url}},
     )
     # start the function's execution environment now, so that the tests' deadlines measure the
     # pipeline and not a cold start on a busy machine
@@ -277,7 +284,7 @@ def mini_stack(engine: Engine) -> Iterator[MiniStack]:
             topic_arn=topic_arn,
             failure_queue_url=None,
             functions={"Notifier": function},
-            resources={},
+            resources={"AuditQueue": queue_url, "ItemsTable": table_name},
             region="us-east-1",
             endpoint_url=engine.url,
         )

@@ -26,6 +26,7 @@ from harness.scenario.model import (
     InvokeStep,
     NoNotificationsStep,
     NotificationsStep,
+    QueueStep,
     RequestStep,
     StreamStep,
     TableStep,
@@ -78,6 +79,15 @@ steps:
   - expire: {key: {id: "{item_id}"}}
   - fault: {function: Notifier, error: exception, times: 2}
   - fault: {function: Notifier, redeliver: 1}
+  - queue:
+      name: FailureQueue
+      within: 10s
+      count: 1
+      ordered: false
+      match:
+        - body: {requestContext: {condition: !re "Retry.*"}}
+          attributes: {kind: "{sku}"}
+  - queue: {name: "{sku}-queue", count: 0}
 """
 
 
@@ -123,6 +133,8 @@ def test_every_step_kind_loads_into_its_typed_step(tmp_path: Path) -> None:
         ExpireStep,
         FaultStep,
         FaultStep,
+        QueueStep,
+        QueueStep,
     ]
     request = scenario.steps[0]
     assert isinstance(request, RequestStep)
@@ -151,6 +163,22 @@ def test_every_step_kind_loads_into_its_typed_step(tmp_path: Path) -> None:
         source=scenario.steps[10].source,
         body={"function": "Notifier", "redeliver": 1},
     )
+    queue, other = scenario.steps[11], scenario.steps[12]
+    assert isinstance(queue, QueueStep) and isinstance(other, QueueStep)
+    assert queue.title == "step 12 (queue)"
+    assert (queue.queue, queue.within, queue.count, queue.ordered) == (
+        "FailureQueue",
+        10.0,
+        1,
+        False,
+    )
+    assert queue.match == [
+        {
+            "body": {"requestContext": {"condition": Regex("Retry.*")}},
+            "attributes": {"kind": "{sku}"},
+        }
+    ]
+    assert (other.within, other.count, other.ordered, other.match) == (5.0, 0, True, [])
 
 
 def test_each_step_keeps_its_line_and_yaml_text(tmp_path: Path) -> None:
@@ -166,7 +194,7 @@ def test_each_step_keeps_its_line_and_yaml_text(tmp_path: Path) -> None:
     ]
     assert scenario.steps[2].source.text == ("  - no_notifications:",)
     # the last step runs to the end of the file: its last line is kept
-    assert scenario.steps[-1].source.text == ("  - fault: {function: Notifier, redeliver: 1}",)
+    assert scenario.steps[-1].source.text == ('  - queue: {name: "{sku}-queue", count: 0}',)
 
 
 def test_resolving_a_step_substitutes_variables_from_the_run(tmp_path: Path) -> None:
@@ -182,6 +210,10 @@ def test_resolving_a_step_substitutes_variables_from_the_run(tmp_path: Path) -> 
     assert notifications.topic == "arn:topic"
     assert notifications.match[0]["message"] == {"id": "i-1"}
     assert scenario.steps[1].match[0]["message"] == {"id": "{item_id}"}  # the model is unchanged
+    queue, other = scenario.steps[11].resolve(scope), scenario.steps[12].resolve(scope)
+    assert isinstance(queue, QueueStep) and isinstance(other, QueueStep)
+    assert queue.match[0]["attributes"] == {"kind": "SKU-r1"}
+    assert other.queue == "SKU-r1-queue"
 
 
 def test_a_file_holds_one_scenario_per_document(tmp_path: Path) -> None:
@@ -263,7 +295,7 @@ MALFORMED = {
         4,
         "steps[1].reqest",
         "expected a step with exactly one kind: request, notifications, no_notifications, table, "
-        "stream, invoke, expire, fault, found the unknown step kind 'reqest' (did you mean request?)",
+        "stream, queue, invoke, expire, fault, found the unknown step kind 'reqest' (did you mean request?)",
     ),
     "two step kinds": (
         "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expire: {key: {id: 1}}\n",
@@ -344,6 +376,24 @@ MALFORMED = {
         3,
         "steps[0].stream.count",
         "expected a count: an integer >= 0",
+    ),
+    "queue without a name": (
+        "name: a\nsteps:\n  - queue:\n      count: 1\n",
+        3,
+        "steps[0].queue.name",
+        "expected this required field (a queue check with name and match, count or both)",
+    ),
+    "queue with a bad count": (
+        "name: a\nsteps:\n  - queue:\n      name: FailureQueue\n      count: many\n",
+        5,
+        "steps[0].queue.count",
+        'expected a count: an integer >= 0 or a "{variable}", found "many"',
+    ),
+    "queue with an unknown field": (
+        "name: a\nsteps:\n  - queue: {name: q, count: 1, visibility: 0}\n",
+        3,
+        "steps[0].queue.visibility",
+        "found the unknown field 'visibility'",
     ),
     "table with item and absent": (
         "name: a\nsteps:\n  - table: {key: {id: 1}, item: {a: 1}, absent: true}\n",

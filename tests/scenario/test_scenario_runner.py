@@ -292,3 +292,81 @@ def test_a_target_error_is_reported_with_its_step_not_a_traceback(stack: MiniSta
     )
     assert "Function not found" in result.message
     assert "Traceback" not in result.message
+
+
+def _queue_messages(stack: MiniStack) -> int:
+    sqs = stack.target.client("sqs")
+    answer = sqs.get_queue_attributes(
+        QueueUrl=stack.outputs.resources["AuditQueue"],
+        AttributeNames=["ApproximateNumberOfMessages"],
+    )
+    return int(answer["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def test_a_queue_step_sees_only_new_messages_and_leaves_them_in_the_queue(
+    stack: MiniStack,
+) -> None:
+    sqs = stack.target.client("sqs")
+    url = stack.outputs.resources["AuditQueue"]
+    for n in range(12):  # more than one ReceiveMessage returns: the queue is walked, not sampled
+        sqs.send_message(QueueUrl=url, MessageBody=f"there before the scenario: {n}")
+    before = _queue_messages(stack)
+    result = run(
+        stack,
+        """\
+name: queue
+steps:
+  - request: {method: POST, path: /items, json: {price: 1}}
+    save: {item_id: json.id}
+  - queue:
+      name: AuditQueue
+      count: 1
+      match: [{body: {id: "{item_id}", event: INSERT}, attributes: {size: 1}}]
+  - request: {method: PATCH, path: "/items/{item_id}", json: {price: 2}}
+  - request: {method: DELETE, path: "/items/{item_id}"}
+  - name: the same queue by its URL sees only what came after the previous check
+    queue:
+      name: "{queue_url}"
+      within: 10s
+      count: 2
+      match:
+        - body: {id: "{item_id}", event: MODIFY}
+        - body: {id: "{item_id}", event: REMOVE}
+""".replace("{queue_url}", url),
+    )
+    assert result.outcome == "passed", result.message
+    assert result.steps[1].observed["messages"] == [
+        {"body": {"id": result.variables["item_id"], "event": "INSERT"}, "attributes": {"size": 1}}
+    ]
+    assert _queue_messages(stack) == before + 3  # peeked at, never consumed
+
+
+def test_a_queue_mismatch_lists_the_messages_seen(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: queue mismatch
+steps:
+  - request: {method: POST, path: /items, json: {price: 1}}
+  - name: wrong event
+    queue:
+      name: AuditQueue
+      match: [{body: {event: REMOVE}}]
+""",
+    )
+    assert result.outcome == "failed"
+    assert result.failure is not None
+    assert [str(m) for m in result.failure.mismatches] == [
+        'body.event: expected "REMOVE", got "INSERT"'
+    ]
+    assert result.message.startswith('step 2 (queue) "wrong event" (test.scenario.yaml:4) failed: ')
+    assert "match[0] matched none of the 1 new message (closest: message 1)" in result.message
+    assert 'message 1: {"body": {' in result.message
+
+
+def test_an_unknown_queue_fails_its_step_naming_the_known_ones(stack: MiniStack) -> None:
+    result = run(stack, "name: q\nsteps:\n  - queue: {name: NoSuchQueue, count: 0}\n")
+    assert result.outcome == "failed"
+    assert "no queue 'NoSuchQueue': expected a queue's logical id in the template (AuditQueue)" in (
+        result.message
+    )

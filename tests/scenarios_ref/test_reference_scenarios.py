@@ -128,7 +128,8 @@ def test_reference_scenario_passes(
 def test_a_batch_that_keeps_failing_lands_in_the_failure_queue(
     deployed: tuple[EmbeddedTarget, StackOutputs],
 ) -> None:
-    # scenarios cannot read a queue, so this test checks the failure scenario's other half
+    # the scenario's queue step checks the record's shape; this checks what a scenario cannot:
+    # that the record points at the poisoned item's MODIFY in the stream
     target, outputs = deployed
     assert outputs.failure_queue_url
     (scenario,) = [
