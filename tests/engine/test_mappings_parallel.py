@@ -30,7 +30,7 @@ SLOW_HANDLER = """
 import time
 
 def handler(event, context):
-    time.sleep(0.03)  # long enough for batches of other lanes to overlap; wait-ok
+    time.sleep(0.03)  # wait-ok: slow on purpose, so batches of other lanes overlap
     return None
 """
 
