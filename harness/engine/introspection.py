@@ -14,13 +14,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import moto
 from boto3.dynamodb.types import TypeSerializer
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .. import __version__
+from . import moto_seam
 from .faults import FaultSpecError
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ class Introspection:
             {
                 "status": "ready",
                 "version": __version__,
-                "motoVersion": moto.__version__,
+                "motoVersion": moto_seam.MOTO_VERSION,
                 "uptimeSeconds": round(time.time() - (self.engine.started_at or time.time()), 3),
                 "services": {name: "running" for name in SERVICES},
             }

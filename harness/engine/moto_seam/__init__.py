@@ -60,6 +60,7 @@ from .apigateway_views import (
 )
 from .base import (
     DEFAULT_ACCOUNT,
+    MOTO_VERSION,
     SUPPORTED_MOTO,
     SeamMoved,
     account_region,
@@ -118,6 +119,7 @@ from .sqs import (
 
 __all__ = [
     "DEFAULT_ACCOUNT",
+    "MOTO_VERSION",
     "SUPPORTED_MOTO",
     "ApiIntegrationResponseView",
     "ApiIntegrationView",

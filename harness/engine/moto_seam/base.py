@@ -16,6 +16,10 @@ class SeamMoved(RuntimeError):
     """A moto internal this module relies on is gone or changed shape."""
 
 
+#: the installed moto's version (reported by /_harness/health)
+MOTO_VERSION: str = moto.__version__
+
+
 def check_moto_version() -> None:
     """Fail loudly when the installed moto is not the minor version the seam was written for."""
     if not moto.__version__.startswith(SUPPORTED_MOTO + "."):
