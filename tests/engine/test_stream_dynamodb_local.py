@@ -25,8 +25,15 @@ from stream_helpers import read_stream, unique
 
 pytestmark = pytest.mark.dynamodb_local
 
+_LAUNCHER = Path("tools", "dynamodb-local", "start.sh")
+# the team's shared/ folder lies beside the checkout (also in CI); /work/shared on the dev box
+_CANDIDATES = [
+    Path(__file__).resolve().parents[3] / "shared" / _LAUNCHER,
+    Path("/work/shared") / _LAUNCHER,
+]
 START_SCRIPT = Path(
-    os.environ.get("HARNESS_DYNAMODB_LOCAL_START", "/work/shared/tools/dynamodb-local/start.sh")
+    os.environ.get("HARNESS_DYNAMODB_LOCAL_START")
+    or next((str(c) for c in _CANDIDATES if c.is_file()), str(_CANDIDATES[0]))
 )
 VIEW_TYPES = ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 
