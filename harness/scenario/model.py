@@ -66,6 +66,16 @@ def _resolve_value(value: Any, scope: VariableScope, where: str) -> Any:
     return scope.substitute(value, where)
 
 
+def _matching(body: dict[str, Any], default_within: float) -> dict[str, Any]:
+    """The fields every matching step (notifications, stream, queue) reads the same way."""
+    return {
+        "within": parse_duration(body.get("within", default_within)),
+        "count": body.get("count"),
+        "match": list(body.get("match") or []),
+        "ordered": body.get("ordered", True),
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step:
     """One step of a scenario; subclasses hold one kind each."""
@@ -165,10 +175,7 @@ class NotificationsStep(Step):
         return cls(
             **common,
             topic=body.get("topic"),
-            within=parse_duration(body.get("within", DEFAULT_NOTIFICATIONS_WITHIN)),
-            count=body.get("count"),
-            match=list(body.get("match") or []),
-            ordered=body.get("ordered", True),
+            **_matching(body, DEFAULT_NOTIFICATIONS_WITHIN),
         )
 
 
@@ -233,10 +240,7 @@ class StreamStep(Step):
         body = raw["stream"]
         return cls(
             **common,
-            match=list(body.get("match") or []),
-            count=body.get("count"),
-            ordered=body.get("ordered", True),
-            within=parse_duration(body.get("within", DEFAULT_SETTLE_WITHIN)),
+            **_matching(body, DEFAULT_SETTLE_WITHIN),
         )
 
 
@@ -260,10 +264,7 @@ class QueueStep(Step):
         return cls(
             **common,
             queue=body["name"],
-            within=parse_duration(body.get("within", DEFAULT_QUEUE_WITHIN)),
-            count=body.get("count"),
-            match=list(body.get("match") or []),
-            ordered=body.get("ordered", True),
+            **_matching(body, DEFAULT_QUEUE_WITHIN),
         )
 
 

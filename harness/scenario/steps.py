@@ -227,37 +227,65 @@ def run_request(step: RequestStep, ctx: RunContext) -> dict[str, Any]:
 # -- notifications --------------------------------------------------------------------------
 
 
-def run_notifications(step: NotificationsStep, ctx: RunContext) -> dict[str, Any]:
-    """Wait until the expected notifications exist (and, with count, the pipeline is idle)."""
+def _await_matches(
+    step: NotificationsStep | QueueStep,
+    ctx: RunContext,
+    new_views: Callable[[], list[Any]],
+    advance: Callable[[], None],
+    noun: str,
+    arrived: str,
+    observed: Callable[[list[Any]], dict[str, Any]],
+    place: str = "",
+) -> dict[str, Any]:
+    """The wait behind `notifications` and `queue` steps: until the expected entries exist
+    (with `count`: exactly that many once the pipeline is idle), then mark them seen."""
     count = _count(step, step.count)
     deadline = time.monotonic() + step.within
     idle: IdleResult | None = None
     while True:
-        views = [notification_view(n) for n in ctx.notifications.new(step.topic)]
+        views = new_views()
         result = match_each(step.match, views, ordered=step.ordered)
         # without a count, matching is enough; with one, the total is final only once idle
         if result.ok and (
             count is None or (idle is not None and idle.idle and len(views) == count)
         ):
-            ctx.notifications.advance()
-            return {"notifications": json_ready(views)}
+            advance()
+            return observed(views)
         remaining = deadline - time.monotonic()
         if (idle is not None and idle.idle) or remaining <= 0:
             break
         idle = ctx.target.wait_idle(remaining)
-    ctx.notifications.advance()
+    advance()
     notes = _busy_note(idle, step.within) if idle is not None else []
+    seen = observed(views)
     if not views:
         raise failure(
-            step, f"no new notification arrived within {format_duration(step.within)}", notes=notes
+            step,
+            f"no new {noun} {arrived} within {format_duration(step.within)}",
+            notes=notes,
+            observed=seen,
         )
     if not result.ok:
-        error = _misses(step, "notification", result, views)
-        raise failure(step, error.summary, error.mismatches, [*error.notes, *notes])
+        error = _misses(step, noun, result, views)
+        raise failure(step, error.summary, error.mismatches, [*error.notes, *notes], seen)
     raise failure(
         step,
-        f"expected exactly {_plural(count or 0, 'new notification')}, got {len(views)}",
-        notes=[*_listing("notification", views), *notes],
+        f"expected exactly {_plural(count or 0, 'new ' + noun)}{place}, got {len(views)}",
+        notes=[*_listing(noun, views), *notes],
+        observed=seen,
+    )
+
+
+def run_notifications(step: NotificationsStep, ctx: RunContext) -> dict[str, Any]:
+    """Wait until the expected notifications exist (and, with count, the pipeline is idle)."""
+    return _await_matches(
+        step,
+        ctx,
+        lambda: [notification_view(n) for n in ctx.notifications.new(step.topic)],
+        ctx.notifications.advance,
+        "notification",
+        "arrived",
+        lambda views: {"notifications": json_ready(views)},
     )
 
 
@@ -286,43 +314,19 @@ def run_no_notifications(step: NoNotificationsStep, ctx: RunContext) -> dict[str
 
 def run_queue(step: QueueStep, ctx: RunContext) -> dict[str, Any]:
     """Wait until the expected messages reached the queue (and, with count, the pipeline is idle)."""
-    count = _count(step, step.count)
     try:
         cursor = ctx.queue_cursor(str(step.queue))
     except UnknownQueue as err:
         raise failure(step, str(err)) from err
-    deadline = time.monotonic() + step.within
-    idle: IdleResult | None = None
-    while True:
-        views = [queue_message_view(m) for m in cursor.new()]
-        result = match_each(step.match, views, ordered=step.ordered)
-        if result.ok and (
-            count is None or (idle is not None and idle.idle and len(views) == count)
-        ):
-            cursor.advance()
-            return {"queue": cursor.queue_url, "messages": json_ready(views)}
-        remaining = deadline - time.monotonic()
-        if (idle is not None and idle.idle) or remaining <= 0:
-            break
-        idle = ctx.target.wait_idle(remaining)
-    cursor.advance()
-    notes = _busy_note(idle, step.within) if idle is not None else []
-    observed = {"queue": cursor.queue_url, "messages": json_ready(views)}
-    if not views:
-        raise failure(
-            step,
-            f"no new message reached {step.queue} within {format_duration(step.within)}",
-            notes=notes,
-            observed=observed,
-        )
-    if not result.ok:
-        error = _misses(step, "message", result, views)
-        raise failure(step, error.summary, error.mismatches, [*error.notes, *notes], observed)
-    raise failure(
+    return _await_matches(
         step,
-        f"expected exactly {_plural(count or 0, 'new message')} in {step.queue}, got {len(views)}",
-        notes=[*_listing("message", views), *notes],
-        observed=observed,
+        ctx,
+        lambda: [queue_message_view(m) for m in cursor.new()],
+        cursor.advance,
+        "message",
+        f"reached {step.queue}",
+        lambda views: {"queue": cursor.queue_url, "messages": json_ready(views)},
+        place=f" in {step.queue}",
     )
 
 
