@@ -70,38 +70,18 @@ def create_session_target(settings: Settings, state_dir: Path, log: Log | None =
     `harness up` builds it.
     """
     from ..targets.commands import create_target
-    from ..targets.deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR
-    from ..targets.embedded import EmbeddedTarget
-    from ..targets.localstack import LocalStackTarget
+    from ..targets.deploying import DEFAULT_STATE_DIR
 
     worker = worker_id()
     prefix = f"{settings.stack_prefix}-run" + (f"-{worker}" if worker else "")
-    cache_dir = Path(settings.template).resolve().parent / DEFAULT_CACHE_DIR
-    if settings.target == "embedded":
-        return EmbeddedTarget(
-            host=settings.host,
-            port=0,
-            stack_name=prefix,
-            region=settings.region,
-            state_dir=state_dir,
-            cache_dir=cache_dir,
-            log=log,
-        )
-    # the state file stays where `harness down` looks, so a stack left by a killed run is found
-    if settings.target == "localstack":
-        return LocalStackTarget(
-            url=settings.localstack_url,
-            mode="testcontainers",
-            compose_file=Path("docker-compose.yml"),
-            image=settings.localstack_image,
-            stack_name=prefix,
-            region=settings.region,
-            state_dir=DEFAULT_STATE_DIR,
-            cache_dir=cache_dir,
-            log=log,
-        )
     return create_target(
-        replace(settings, stack_prefix=prefix), log=log, state_dir=DEFAULT_STATE_DIR
+        replace(settings, stack_prefix=prefix),
+        log=log,
+        # an embedded stack dies with its engine; elsewhere the state file stays where
+        # `harness down` looks, so a stack left by a killed run is found
+        state_dir=state_dir if settings.target == "embedded" else DEFAULT_STATE_DIR,
+        private_engine=True,
+        localstack_mode="testcontainers",
     )
 
 

@@ -27,17 +27,27 @@ def engine_url(settings: Settings) -> str:
 
 
 def create_target(
-    settings: Settings, *, log: Echo | None = None, state_dir: Path | str = DEFAULT_STATE_DIR
+    settings: Settings,
+    *,
+    log: Echo | None = None,
+    state_dir: Path | str = DEFAULT_STATE_DIR,
+    private_engine: bool = False,
+    localstack_mode: str | None = None,
 ) -> DeployingTarget:
-    """The target ``settings.target`` names, configured from the settings."""
+    """The target ``settings.target`` names, configured from the settings.
+
+    ``private_engine``: on embedded, an engine of this process's own on a free port, never a
+    `harness serve` that happens to answer (test sessions: other processes would share it).
+    ``localstack_mode``: how LocalStack is started when none answers (default: compose).
+    """
     # function packages are cached beside the template, like sam's .aws-sam
     cache_dir = Path(settings.template).resolve().parent / DEFAULT_CACHE_DIR
     if settings.target == "embedded":
         url = engine_url(settings)
         return EmbeddedTarget(
-            url=url if engine_answers(url) else None,
+            url=url if not private_engine and engine_answers(url) else None,
             host=settings.host,
-            port=settings.port,
+            port=0 if private_engine else settings.port,
             stack_name=settings.stack_prefix,
             region=settings.region,
             state_dir=state_dir,
@@ -47,6 +57,7 @@ def create_target(
     if settings.target == "localstack":
         return LocalStackTarget(
             url=settings.localstack_url,
+            mode=localstack_mode or "compose",
             image=settings.localstack_image,
             compose_file=Path("docker-compose.yml"),
             stack_name=settings.stack_prefix,
