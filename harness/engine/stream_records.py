@@ -72,9 +72,9 @@ class StreamRecord:
         body["StreamViewType"] = self.view_type
         return body
 
-    def to_wire(self) -> dict[str, Any]:
-        """The record as GetRecords returns it (JSON-ready; the timestamp is whole epoch seconds)."""
-        wire: dict[str, Any] = {
+    def _envelope(self) -> dict[str, Any]:
+        """What both shapes of a record share."""
+        return {
             "eventID": self.event_id,
             "eventName": self.event_name,
             "eventVersion": EVENT_VERSION,
@@ -82,6 +82,10 @@ class StreamRecord:
             "awsRegion": self.region,
             "dynamodb": self._dynamodb(int(self.created_at)),
         }
+
+    def to_wire(self) -> dict[str, Any]:
+        """The record as GetRecords returns it (JSON-ready; the timestamp is whole epoch seconds)."""
+        wire = self._envelope()
         if self.user_identity is not None:
             # the Streams API's Identity shape capitalizes its members; Lambda events do not
             wire["userIdentity"] = {
@@ -92,15 +96,7 @@ class StreamRecord:
 
     def to_lambda_record(self) -> dict[str, Any]:
         """The record as a Lambda DynamoDB event carries it (adds eventSourceARN)."""
-        record: dict[str, Any] = {
-            "eventID": self.event_id,
-            "eventName": self.event_name,
-            "eventVersion": EVENT_VERSION,
-            "eventSource": EVENT_SOURCE,
-            "awsRegion": self.region,
-            "dynamodb": self._dynamodb(int(self.created_at)),
-            "eventSourceARN": self.stream_arn,
-        }
+        record = {**self._envelope(), "eventSourceARN": self.stream_arn}
         if self.user_identity is not None:
             record["userIdentity"] = dict(self.user_identity)
         return record
