@@ -25,6 +25,7 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -74,11 +75,13 @@ class GatewayRequest:
 
     def header(self, name: str) -> str | None:
         """The first value of a header (names compare case-insensitively)."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return first_header(self.headers, name)
+
+
+def first_header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    """The first value of ``name`` among repeatable headers (names compare case-insensitively)."""
+    lowered = name.lower()
+    return next((value for key, value in headers if key.lower() == lowered), None)
 
 
 @dataclass
@@ -91,11 +94,7 @@ class GatewayResponse:
 
     def header(self, name: str) -> str | None:
         """The first value of a header (names compare case-insensitively)."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
+        return first_header(self.headers, name)
 
 
 # ---------------------------------------------------------------------------------------------
