@@ -22,6 +22,8 @@ from botocore.exceptions import ClientError
 # A replace reads the item, then writes it back conditioned on the version it read; when other
 # writers keep winning that race, give up after this many rounds (the client may retry).
 REPLACE_ATTEMPTS = 3
+# DynamoDB's limit on a partition key value
+MAX_KEY_BYTES = 2048
 
 
 class ItemNotFound(LookupError):
@@ -264,6 +266,8 @@ def decode_page_token(token: str) -> dict[str, Any]:
         raise InvalidPageToken(token) from err
     if not isinstance(key, dict) or set(key) != {"id"} or not isinstance(key["id"], str):
         raise InvalidPageToken(token)
+    if not 1 <= len(key["id"].encode("utf-8")) <= MAX_KEY_BYTES:
+        raise InvalidPageToken(token)  # not a key DynamoDB could have stored
     return key
 
 

@@ -23,6 +23,10 @@ NAME_MAX_CHARS = 200
 ATTRIBUTE_NAME_MAX_CHARS = 255
 # DynamoDB allows 32 levels of nested documents.
 MAX_NESTING = 32
+NUMBER_RULE = (
+    "DynamoDB numbers have at most 38 significant digits and a magnitude from 1E-130 "
+    "to 9.9999999999999999999999999999999999999E+125"
+)
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 
@@ -69,6 +73,14 @@ def parse_json_object(body: str | None, is_base64: bool) -> dict[str, Any]:
         value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise InvalidInput("body", f"is not valid JSON ({err.msg} at position {err.pos})") from err
+    except InvalidInput:
+        raise  # NaN or Infinity, refused by _reject_constant (InvalidInput is a ValueError)
+    except RecursionError as err:
+        # json.loads recurses once per level: thousands of levels exhaust the stack
+        raise InvalidInput("body", f"is nested deeper than {MAX_NESTING} levels") from err
+    except ValueError as err:
+        # Python refuses to read integers of more than 4300 digits (sys.int_info)
+        raise InvalidInput("body", "holds a number with too many digits to store") from err
     if not isinstance(value, dict):
         raise InvalidInput("body", f"must be a JSON object, not {_json_type(value)}")
     return value
@@ -135,7 +147,8 @@ def page_size(value: str | None) -> int:
     """The ``limit`` query parameter: 1 to MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent."""
     if value is None:
         return DEFAULT_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+    # isdigit alone would also accept other scripts' digits ("٣")
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise InvalidInput("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}, not {value!r}")
     return int(value)
 
@@ -195,8 +208,10 @@ def _check_value(field: str, value: Any) -> None:
         raise InvalidInput(field, f"is nested deeper than {MAX_NESTING} levels")
     try:
         _serializer.serialize(value)
-    except (TypeError, ArithmeticError) as err:
-        # numbers beyond DynamoDB's 38 digits or its range, mostly
+    except ArithmeticError as err:
+        # boto3 reports the decimal signals it trapped, as a list of classes: say what they mean
+        raise InvalidInput(field, f"cannot be stored: {NUMBER_RULE}") from err
+    except TypeError as err:
         raise InvalidInput(field, f"cannot be stored: {err}") from err
 
 
@@ -205,11 +220,17 @@ def _is_number(value: Any) -> bool:
 
 
 def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+    """How deeply lists and objects nest in ``value`` (counted without recursion)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, dict):
+            current = list(current.values())
+        if isinstance(current, list):
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in current)
+    return deepest
 
 
 def _json_type(value: Any) -> str:

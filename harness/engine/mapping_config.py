@@ -275,7 +275,12 @@ def _on_failure(body: dict[str, Any], current: str | None, kind: str) -> str | N
         raise InvalidParameterValue(
             "Unsupported DestinationConfig parameter for given event source mapping type."
         )
-    destination = (config.get("OnFailure") or {}).get("Destination")
+    on_failure = config.get("OnFailure") or {}
+    if not isinstance(on_failure, dict):
+        raise InvalidParameterValue(
+            "DestinationConfig.OnFailure must be an object with Destination."
+        )
+    destination = on_failure.get("Destination")
     if not destination:
         return None
     parts = str(destination).split(":")

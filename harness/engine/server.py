@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from . import moto_seam
+from . import api_faults, dynamodb_requests, moto_seam
 from .errors import EngineError
 
 if TYPE_CHECKING:
     from .core import Engine
 
+_log = logging.getLogger(__name__)
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _INVOKE_ASYNC = re.compile(r"^/2014-11-13/functions/(?P<name>[^/]+)/invoke-async/?$")
 _MAPPINGS = re.compile(r"^/2015-03-31/event-source-mappings/?(?P<uuid>[^/]*)/?$")
@@ -89,16 +91,28 @@ class EngineApp:
         match = _MAPPINGS.match(path)
         if match:
             return engine.mappings.handle_api(request, match.group("uuid") or None)
+        if engine.faults.has_api_faults():
+            faulted = api_faults.faulted_answer(engine.faults, request)
+            if faulted is not None:
+                return faulted
+        if dynamodb_requests.is_dynamodb_request(request):
+            dynamodb_requests.check_request(request)  # what moto would crash on is refused here
         return None
 
     def moto(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         """Hand the request to moto; DynamoDB requests are serialized (see moto_seam)."""
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("DynamoDB_20120810."):
-            with moto_seam.dynamodb_lock:
-                # consume the body inside the lock, so the write happens in it
-                return list(self.moto_app(environ, start_response))
-        return self.moto_app(environ, start_response)  # type: ignore[no-any-return]
+        try:
+            if target.startswith("DynamoDB_20120810."):
+                with moto_seam.dynamodb_lock:
+                    # consume the body inside the lock, so the write happens in it
+                    return list(self.moto_app(environ, start_response))
+            return self.moto_app(environ, start_response)  # type: ignore[no-any-return]
+        except Exception as err:  # moto crashed: answer as AWS would, never with an HTML page
+            _log.warning("moto raised on %s %s", environ.get("PATH_INFO"), target, exc_info=True)
+            body = environ.get(dynamodb_requests.BODY_KEY) or {}
+            refusal = dynamodb_requests.refusal_for_crash(err, body)
+            return refusal.to_response()(environ, start_response)  # type: ignore[no-any-return]
 
 
 class _NoDelayHandler(WSGIRequestHandler):

@@ -81,7 +81,9 @@ class ShardIterator:
             raise ValidationError("Invalid ShardIterator")
         stream_arn, body_sig = parts[0], parts[2]
         body, signature = body_sig.rsplit(".", 1)
-        if not hmac.compare_digest(signature, _sign(secret, stream_arn, body)):
+        # compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError)
+        expected = _sign(secret, stream_arn, body).encode()
+        if not hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), expected):
             raise ValidationError("Invalid ShardIterator")
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))

@@ -20,7 +20,8 @@ import jmespath
 import jmespath.exceptions
 from jsonschema import Draft202012Validator, ValidationError
 
-from .errors import FileProblem, ScenarioFileError
+from .durations import DURATION_HINT, parse_duration
+from .errors import DurationError, FileProblem, ScenarioFileError
 from .matchers import Matcher, Regex, format_path, show
 from .model import STEP_KINDS, STEP_TYPES, Given, Scenario, SourceSpan, Step
 from .variables import BUILTIN_VARIABLES, STACK_VARIABLES, references
@@ -75,9 +76,15 @@ def load_file(
     (by default the stack outputs: api_url, table_name, topic_arn, region).
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
+        data = Path(path).read_bytes()
+    except OSError as err:
         raise ScenarioFileError.single(path, None, "", "a readable UTF-8 file", str(err)) from err
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        found = f"the byte 0x{data[err.start]:02x} ({err.reason})"
+        raise ScenarioFileError.single(path, line, "", "UTF-8 text", found) from err
     return load_text(text, str(path), known_variables=known_variables)
 
 
@@ -179,6 +186,7 @@ class _DocumentCheck:
         yield from self._matcher_places()
         yield from self._invoke_expectations()
         yield from self._save_expressions()
+        yield from self._durations()
         yield from self._variables()
 
     def _step_kinds(self) -> tuple[list[FileProblem], set[int]]:
@@ -303,6 +311,21 @@ class _DocumentCheck:
                         ("steps", index, "save", name),
                         "a JMESPath expression over {status, headers, json, body}",
                         f"{expression!r} ({first_line})",
+                    )
+
+    def _durations(self) -> Iterator[FileProblem]:
+        # the schema lets any number >= 0 through; YAML's .inf and .nan are numbers too
+        for index, step in enumerate(self.value["steps"]):
+            for kind, body in step.items():
+                if kind not in STEP_TYPES or not isinstance(body, dict) or "within" not in body:
+                    continue
+                try:
+                    parse_duration(body["within"])
+                except DurationError:
+                    yield self.problem(
+                        ("steps", index, kind, "within"),
+                        f"{DURATION_HINT}, finite",
+                        _found(body["within"]),
                     )
 
     def _variables(self) -> Iterator[FileProblem]:

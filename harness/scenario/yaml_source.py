@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
+from yaml.composer import Composer, ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
-from yaml.reader import Reader
+from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
@@ -33,6 +33,8 @@ from .matchers import TYPE_NAMES, Absent, AnyValue, Regex, TypeIs, format_path
 PathKey = tuple[str | int, ...]
 
 TAGS_HINT = "!any, !absent, !re PATTERN or !type NAME"
+#: lists and mappings nested deeper than this are refused (the reading is recursive)
+MAX_DEPTH = 100
 _STANDARD = "tag:yaml.org,2002:"
 
 
@@ -73,6 +75,23 @@ class _ScenarioYamlLoader(Reader, Scanner, Parser, Composer, SafeConstructor, _C
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         _CoreSchemaResolver.__init__(self)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # PyYAML composes (and this module builds) nested nodes recursively: a file nested
+        # thousands of levels deep would exhaust Python's stack, so it is refused with its line
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(
+                    None,
+                    None,
+                    f"nesting deeper than {MAX_DEPTH} levels of lists and mappings",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 def _core_int(written: str) -> int:
@@ -252,9 +271,12 @@ def read_documents(text: str, file: str) -> tuple[list[YamlDocument], list[FileP
     A YAML syntax error ends the reading (nothing after it can be trusted) and is returned as a
     problem with its line.
     """
-    loader = _ScenarioYamlLoader(text)
     documents: list[YamlDocument] = []
     problems: list[FileProblem] = []
+    try:
+        loader = _ScenarioYamlLoader(text)  # checks the first characters at once
+    except ReaderError as err:
+        return documents, [_unreadable_character(err, text, file)]
     try:
         for index, node in enumerate(_nodes(loader)):
             builder = _DocumentBuilder(loader, file)
@@ -274,11 +296,20 @@ def read_documents(text: str, file: str) -> tuple[list[YamlDocument], list[FileP
         if err.context == "while scanning a tag":
             detail += "; a tag needs a space after it, as in {key: !any }"
         problems.append(FileProblem(file, line, "", "valid YAML", detail))
+    except ReaderError as err:
+        problems.append(_unreadable_character(err, text, file))
     except yaml.YAMLError as err:
         problems.append(FileProblem(file, None, "", "valid YAML", str(err)))
     finally:
         loader.dispose()
     return documents, problems
+
+
+def _unreadable_character(err: ReaderError, text: str, file: str) -> FileProblem:
+    """A character YAML does not allow (a NUL, a control character), located by its line."""
+    line = text.count("\n", 0, err.position) + 1
+    found = f"the character U+{err.character:04X} ({err.reason})"
+    return FileProblem(file, line, "", "printable text (YAML allows no control characters)", found)
 
 
 def _nodes(loader: _ScenarioYamlLoader) -> Iterator[Node]:
