@@ -433,7 +433,8 @@ def run_expire(step: ExpireStep, ctx: RunContext) -> dict[str, Any]:
 def run_fault(step: FaultStep, ctx: RunContext) -> dict[str, Any]:
     """Register the fault for the following steps (cleared when the scenario ends)."""
     body = json_ready(dict(step.body))
-    body["function"] = ctx.function_name(str(body["function"]))
+    if "function" in body:  # an API fault names a service instead
+        body["function"] = ctx.function_name(str(body["function"]))
     try:
         ctx.target.inject_fault(body)
     except Unsupported as err:
