@@ -16,9 +16,19 @@ from .config import ConfigError, Settings, load_settings
 def _settings(**cli: Any) -> Settings:
     """Settings with this command line on top (command line > env > pyproject > default)."""
     try:
-        return load_settings(cli)
+        settings = load_settings(cli)
     except ConfigError as err:
         raise click.UsageError(str(err)) from err
+    _apply_loopback_only(settings)
+    return settings
+
+
+def _apply_loopback_only(settings: Settings) -> None:
+    """With ``loopback_only``, nothing this process (or a worker it starts) does leaves the host."""
+    if settings.loopback_only:
+        from .engine import loopback_guard
+
+        loopback_guard.install()
 
 
 @click.group()
@@ -166,6 +176,7 @@ def run(
     except ConfigError as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(EXIT_USAGE)
+    _apply_loopback_only(settings)
 
     request = RunRequest(
         paths=paths,

@@ -37,6 +37,8 @@ class Settings:
     localstack_image: str = "localstack/localstack:4.14.0"
     localstack_url: str = "http://127.0.0.1:4566"
     notify_email: str = "notify@example.com"
+    #: refuse every connection, lookup and bind beyond this machine (harness/engine/loopback_guard)
+    loopback_only: bool = False
     # where each value came from, for error messages ("--port", "HARNESS_PORT", "pyproject.toml")
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -46,6 +48,15 @@ TARGETS = ("embedded", "localstack", "aws")
 
 def _coerce(name: str, raw: Any, source: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{source}: {name} must be 1/true or 0/false, got {raw!r}")
     if kind == "int":
         try:
             return int(raw)

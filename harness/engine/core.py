@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,9 @@ class Engine:
         self._warmup_error: BaseException | None = None
         self._previous_switch_interval: float | None = None
         self.started_at: float | None = None
+        #: names this engine's resources: new at each start and reset, so a state file written
+        #: for an engine that has stopped (or forgotten everything) since can tell
+        self.instance_id = uuid.uuid4().hex
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -109,6 +113,7 @@ class Engine:
             moto_seam.reset_moto()
             moto_seam.install(self.streams, self.notifications)
             _running = self
+        self.instance_id = uuid.uuid4().hex
         self._previous_switch_interval = sys.getswitchinterval()
         # threads hand work to each other all the time (request -> stream -> mapping ->
         # worker): a short switch interval cuts the hand-over latency by a third
@@ -194,4 +199,5 @@ class Engine:
         self.accesses.clear()
         with moto_seam.dynamodb_lock:
             moto_seam.reset_moto()
+        self.instance_id = uuid.uuid4().hex
         self.activity.changed()

@@ -141,6 +141,7 @@ class Introspection:
                 "version": __version__,
                 "motoVersion": moto_seam.MOTO_VERSION,
                 "uptimeSeconds": round(time.time() - (self.engine.started_at or time.time()), 3),
+                "instanceId": self.engine.instance_id,
                 "services": {name: "running" for name in SERVICES},
             }
         )

@@ -27,6 +27,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ..config import DUMMY_CREDENTIALS
+from . import loopback_guard
 from .moto_seam import FunctionSpec
 
 #: Distributions the Lambda Python runtime ships, with everything they require.
@@ -40,6 +41,12 @@ import ctypes
 ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)
 if os.getppid() != int(os.environ.pop("_HARNESS_ENGINE_PID")):
     os._exit(70)  # the engine was gone before the death signal was armed
+guard = os.environ.pop("_HARNESS_LOOPBACK_GUARD", None)
+if guard:  # the engine runs loopback only: so does its function (harness/engine/loopback_guard.py)
+    namespace = {"__name__": "harness_loopback_guard", "__file__": guard}
+    with open(guard) as source:
+        exec(compile(source.read(), guard, "exec"), namespace)
+    namespace["install"]()
 import site
 site.setquit()  # exit() and quit(), as a normal interpreter (and AWS's) has them
 sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], os.environ["LAMBDA_RUNTIME_DIR"]]
@@ -212,6 +219,8 @@ def worker_environment(
     for key, value in spec.environment.items():
         if key not in RESERVED_VARIABLES:
             env[key] = str(value)
+    if loopback_guard.active():
+        env[loopback_guard.WORKER_VARIABLE] = loopback_guard.GUARD_FILE
     return env
 
 

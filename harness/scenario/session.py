@@ -138,6 +138,10 @@ class StackSession:
         from .pipeline import PipelineObserver
 
         settings = self.settings()
+        if settings.loopback_only:
+            from ..engine import loopback_guard
+
+            loopback_guard.install()
         template = Path(settings.template)
         if not template.is_file():
             raise StackUnavailable(

@@ -12,6 +12,7 @@ from types import FrameType
 from ..config import Settings
 from ..stack.errors import StackError
 from ..stack.sam import parse_template_text
+from ..stack.state import StackState
 from .aws import AwsTarget
 from .base import StackOutputs, TargetError
 from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
@@ -100,6 +101,8 @@ def up(
     target.start()
     try:
         previous = target.store.load(target.name, target.state_key)
+        if previous is not None and _gone_with_its_engine(target, previous, echo):
+            previous = None
         if previous is not None and target.name != "aws":
             echo(f"replacing stack {previous.stack_name} deployed earlier on {target.name}")
             _forget(target, echo)
@@ -133,6 +136,9 @@ def down(settings: Settings, echo: Echo) -> None:
         return
     target.start()
     try:
+        state = target.store.load(target.name, target.state_key)
+        if state is not None and _gone_with_its_engine(target, state, echo):
+            return
         target.destroy()
     finally:
         target.stop()
@@ -154,6 +160,22 @@ def describe(outputs: StackOutputs, target: str, seconds: float) -> list[str]:
     if outputs.endpoint_url:
         lines.append(f"  endpoint   {outputs.endpoint_url}  (AWS_ENDPOINT_URL for your clients)")
     return lines
+
+
+def _gone_with_its_engine(target: DeployingTarget, state: StackState, echo: Echo) -> bool:
+    """Forget a stack whose embedded engine has stopped (or was reset) since its deploy.
+
+    Its resources went with that engine, and the running one has never had them: removing them
+    one by one would only fail.
+    """
+    if not isinstance(target, EmbeddedTarget) or target.holds(state):
+        return False
+    echo(
+        f"stack {state.stack_name} was deployed to an engine that has stopped or was reset "
+        "since: its resources went with it; state cleared"
+    )
+    target.store.remove(target.name, target.state_key)
+    return True
 
 
 def _forget(target: DeployingTarget, echo: Echo) -> None:

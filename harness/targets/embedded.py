@@ -10,6 +10,7 @@ import requests
 
 from ..config import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS
 from ..stack.resources import DeployOptions
+from ..stack.state import StackState
 from .base import CapturedNotification, IdleResult, TargetError
 from .capture import from_engine_record
 from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
@@ -17,6 +18,8 @@ from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
 if TYPE_CHECKING:
     from ..engine import Engine
 
+#: the key of ``StackState.extras`` naming the engine instance a stack was deployed to
+ENGINE_INSTANCE = "engineInstance"
 #: how long isolate() waits for the previous scenario's work (retries, deliveries) to finish
 ISOLATE_IDLE_SECONDS = 10.0
 
@@ -104,6 +107,23 @@ class EmbeddedTarget(DeployingTarget):
 
     def account_id(self) -> str:
         return DEFAULT_ACCOUNT
+
+    def after_deploy(self, state: StackState) -> None:
+        super().after_deploy(state)
+        state.extras[ENGINE_INSTANCE] = self.engine_instance()
+
+    def engine_instance(self) -> str | None:
+        """The running engine's instance id (new each time an engine starts or is reset)."""
+        return self._harness("GET", "/_harness/health").json().get("instanceId")
+
+    def holds(self, state: StackState) -> bool:
+        """Whether the running engine is the one ``state`` was deployed to.
+
+        False once that engine has stopped (or was reset): its resources went with it. A state
+        file that names no engine (written before engines had an id) is taken as held.
+        """
+        recorded = state.extras.get(ENGINE_INSTANCE)
+        return recorded is None or recorded == self.engine_instance()
 
     def client(self, service: str) -> Any:
         return self._boto3_client(service, endpoint_url=self.endpoint_url, **DUMMY_CREDENTIALS)

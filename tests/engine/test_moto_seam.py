@@ -425,3 +425,37 @@ def test_function_logs_land_in_cloudwatch_logs(engine: Engine, client: Any) -> N
 def test_get_function_of_a_missing_function_raises(engine: Engine) -> None:
     with pytest.raises(moto_seam.FunctionNotFound):
         moto_seam.get_function(moto_seam.DEFAULT_ACCOUNT, "us-east-1", unique("nofn"))
+
+
+def test_dispatch_cache_gives_moto_the_answers_it_would_compute(ddb: Any) -> None:
+    """The cached lookups answer exactly what moto's own would, and requests still route."""
+    import inspect
+    import os
+
+    from moto import backends
+    from moto.core import responses, utils
+    from moto.dynamodb.responses import DynamoHandler
+
+    package = os.path.dirname(moto.__file__)
+    listed = sorted(
+        name
+        for name in os.listdir(package)
+        if os.path.isdir(os.path.join(package, name)) and not name.startswith("__")
+    )
+    assert list(backends.list_of_moto_modules()) == listed
+    assert "dynamodb" in backends.list_of_moto_modules()
+    expected = [name for name, _ in inspect.getmembers(DynamoHandler, inspect.isfunction)]
+    assert responses.method_names_from_class(DynamoHandler) == expected
+    assert utils.method_names_from_class is responses.method_names_from_class
+    # a request through the cached path still reaches its backend
+    name = unique("dispatch")
+    create_table(ddb, name)
+    assert name in ddb.list_tables()["TableNames"]
+
+
+def test_check_seams_names_a_dispatch_lookup_that_is_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import backends
+
+    monkeypatch.delattr(backends, "list_of_moto_modules")
+    with pytest.raises(SeamMoved, match="list_of_moto_modules"):
+        moto_seam.check_seams()

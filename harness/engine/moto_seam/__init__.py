@@ -32,7 +32,10 @@ One module per area, each with its own state (listeners, installed flags) and ch
 - sqs.py: queues and topics as event source mappings read and write them;
 - apigateway_views.py: typed views of REST and HTTP APIs;
 - apigateway_patches.py: the deployment hook, OpenAPI import, binaryMediaTypes;
-- iam.py: AWS-managed policies on demand.
+- iam.py: AWS-managed policies on demand;
+- clients.py: the boto3 clients moto builds to route requests, cut off from the machine's AWS
+  profile, files and credentials (no instance-metadata lookup);
+- dispatch.py: moto's request dispatch without the lookups it repeats on every request.
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ from .base import (
     create_moto_app,
     reset_moto,
 )
+from .clients import check_client_seams, install_isolated_clients
+from .dispatch import check_dispatch_seams
 from .dynamodb import (
     ItemChange,
     TableListener,
@@ -194,6 +199,8 @@ def check_seams() -> None:
     check_sns_seams()
     check_sqs_seams()
     check_apigateway_seams()
+    check_client_seams()
+    check_dispatch_seams()
 
 
 def install(tables: TableListener, publishes: PublishListener) -> None:
@@ -203,6 +210,7 @@ def install(tables: TableListener, publishes: PublishListener) -> None:
     check_moto_version()
     check_dynamodb_seams()
     check_sns_seams()
+    install_isolated_clients()
     install_table_listener(tables)
     install_publish_listener(publishes)
 

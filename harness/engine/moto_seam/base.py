@@ -38,9 +38,12 @@ _original: dict[str, Any] = {}
 
 
 def create_moto_app() -> Callable[..., Any]:
-    """moto's own WSGI dispatcher, in-process."""
+    """moto's own WSGI dispatcher, in-process (without its per-request repeated lookups)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from .dispatch import install_dispatch_cache
+
+    install_dispatch_cache()
     return DomainDispatcherApplication(create_backend_app)
 
 

@@ -1,0 +1,77 @@
+"""The boto3 sessions and clients moto makes for itself: cut off from the machine's AWS setup.
+
+moto reads service models and region lists through boto3 (``Session()`` in
+``moto.core.base_backend`` and ``moto.core.utils``; ``boto3.client(service, region_name=...)`` in
+``moto.core.responses`` to route a request). Left alone, those read ``AWS_PROFILE`` and
+``~/.aws``: a profile missing from the files fails every request with ProfileNotFound (moto
+issue 5469). And a client made with no credentials in the environment looks for some in the
+EC2 instance metadata service at 169.254.169.254: a connection off the machine, which on a
+cloud host could even find real credentials. Here they get sessions that read no profile and
+no file, and clients with dummy credentials (their requests are never sent).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from .base import SeamMoved
+
+#: what moto's clients sign with; they never send a request (only their models are read)
+_DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+#: session variables that cut a botocore session off the environment's profile and files
+_SESSION_VARS = {
+    "profile": (None, None, None, None),
+    "config_file": (None, None, os.devnull, None),
+    "credentials_file": (None, None, os.devnull, None),
+}
+
+
+def isolated_session() -> Any:
+    """A boto3 session that reads neither the environment's profile nor any AWS file."""
+    import boto3
+    import botocore.session
+
+    return boto3.session.Session(
+        botocore_session=botocore.session.Session(session_vars=_SESSION_VARS)
+    )
+
+
+class IsolatedBoto3:
+    """Stands in for the ``boto3`` module where moto builds clients: ``client()`` only."""
+
+    def __init__(self) -> None:
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    def client(self, service_name: str, region_name: str | None = None, **kwargs: Any) -> Any:
+        """A client of an isolated session, with dummy credentials (none is looked up)."""
+        with self._lock:
+            if self._session is None:
+                self._session = isolated_session()
+        options = {**_DUMMY, **kwargs}
+        return self._session.client(service_name, region_name=region_name, **options)
+
+
+def check_client_seams() -> None:
+    """Fail loudly when moto no longer makes its sessions and clients where this module expects."""
+    from moto.core import base_backend, responses, utils
+
+    for module, name in ((responses, "boto3"), (base_backend, "Session"), (utils, "Session")):
+        if not hasattr(module, name):
+            raise SeamMoved(
+                f"{module.__name__} no longer has a module-level {name}: check how moto makes "
+                "its boto3 sessions and clients (harness/engine/moto_seam/clients.py)"
+            )
+
+
+def install_isolated_clients() -> None:
+    """Make moto's own sessions and clients isolated from the machine's AWS setup (idempotent)."""
+    from moto.core import base_backend, responses, utils
+
+    check_client_seams()
+    if not isinstance(responses.boto3, IsolatedBoto3):
+        responses.boto3 = IsolatedBoto3()  # type: ignore[assignment]
+    base_backend.Session = isolated_session  # type: ignore[misc,assignment]
+    utils.Session = isolated_session  # type: ignore[misc,assignment]
