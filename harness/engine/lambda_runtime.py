@@ -257,14 +257,13 @@ class LambdaRuntime:
         *,
         block: bool,
     ) -> InvokeOutcome:
-        event = json.loads(body)
-        fault = self.engine.faults.take(spec.name, event)
+        fault = self.engine.faults.take(spec.name, body)
         if fault == "throttle":
             raise Throttled()
         invocation = Invocation(request_id, spec, body, invoked_arn, client_context=client_context)
         worker = None if fault else self.pool.acquire(spec, invocation, block=block)
         record = self.engine.invocations.append(
-            InvocationRecord(spec.name, request_id, source, event, started_at=time.time())
+            InvocationRecord(spec.name, request_id, source, body, started_at=time.time())
         )
         self._track(request_id, spec.name, source, "running")
         try:

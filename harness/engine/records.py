@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -9,18 +10,27 @@ from typing import Any, Generic, TypeVar
 
 @dataclass
 class InvocationRecord:
-    """One run of a function, whatever triggered it."""
+    """One run of a function, whatever triggered it.
+
+    The event is kept as the JSON the function was sent, not as parsed objects: a parsed API or
+    stream event takes about ten times the memory, and the engine keeps many records.
+    """
 
     function: str
     request_id: str
     source: str  # invoke | stream | sns | sqs | api
-    event: Any
+    payload: bytes  # the event, as JSON
     started_at: float
     result: Any = None
     error: dict[str, Any] | None = None
     duration_ms: float | None = None
     logs: str = ""
     finished: bool = False
+
+    @property
+    def event(self) -> Any:
+        """The event the function got (None for an empty payload)."""
+        return json.loads(self.payload) if self.payload else None
 
     def to_json(self) -> dict[str, Any]:
         """The wire shape of GET /_harness/invocations."""

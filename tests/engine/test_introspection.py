@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -129,7 +130,7 @@ def _invocation(function: str, source: str, started_at: float, **extra: Any) -> 
         function=function,
         request_id=unique("req"),
         source=source,
-        event={"n": started_at},
+        payload=json.dumps({"n": started_at}).encode(),
         started_at=started_at,
         finished=True,
         duration_ms=1.5,

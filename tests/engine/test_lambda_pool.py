@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -175,7 +176,8 @@ def test_injected_faults_fail_the_invocation(
     _, warm_pid = invoke(lam, name, {})
     seen: list[Any] = []
 
-    def take(function: str, event: Any) -> str | None:
+    def take(function: str, payload: bytes) -> str | None:
+        event = json.loads(payload)  # the runtime hands the fault registry the event's JSON
         seen.append((function, event))
         return fault if function == name and event == {"target": True} else None
 
