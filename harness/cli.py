@@ -35,6 +35,9 @@ def _apply_loopback_only(settings: Settings) -> None:
 @click.version_option(__version__, prog_name="harness")
 def main() -> None:
     """Offline emulation and end-to-end testing for event-driven serverless apps on AWS."""
+    from .engine.allocator import limit_arenas
+
+    limit_arenas()  # this process is ours: keep the engine's freed memory from piling up
 
 
 @main.command()
