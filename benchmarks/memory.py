@@ -11,15 +11,19 @@ import psutil
 SAMPLE_SECONDS = 0.1
 
 
-def tree_rss_bytes(pid: int) -> list[int]:
-    """RSS of the process, then of each live descendant."""
+def _tree(pid: int) -> list[psutil.Process]:
+    """The process, then each live descendant ([] once the process is gone)."""
     try:
         root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return []
+
+
+def tree_rss_bytes(pid: int) -> list[int]:
+    """RSS of the process, then of each live descendant."""
     sizes = []
-    for process in processes:
+    for process in _tree(pid):
         try:
             sizes.append(process.memory_info().rss)
         except psutil.NoSuchProcess:
@@ -31,13 +35,8 @@ def tree_pss_bytes(pid: int) -> int:
     """Proportional set size of the process and its live descendants: each page shared by n of
     them counts 1/n in each, so the sum is what the tree occupies in RAM (RSS sums count the
     interpreter and libraries every worker shares once per worker)."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
     total = 0
-    for process in processes:
+    for process in _tree(pid):
         try:
             total += process.memory_full_info().pss
         except (psutil.NoSuchProcess, psutil.AccessDenied, AttributeError):
@@ -47,13 +46,8 @@ def tree_pss_bytes(pid: int) -> int:
 
 def tree_cpu_seconds(pid: int) -> float:
     """User + system CPU time of the process and its live descendants so far."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
     total = 0.0
-    for process in processes:
+    for process in _tree(pid):
         try:
             times = process.cpu_times()
         except psutil.NoSuchProcess:
