@@ -459,3 +459,18 @@ def test_check_seams_names_a_dispatch_lookup_that_is_gone(monkeypatch: pytest.Mo
     monkeypatch.delattr(backends, "list_of_moto_modules")
     with pytest.raises(SeamMoved, match="list_of_moto_modules"):
         moto_seam.check_seams()
+
+
+def test_sessions_and_moto_model_lookups_share_one_loader_each(engine: Engine) -> None:
+    """A new botocore loader lists every model directory before loading one: made once here."""
+    from moto.core import loaders, utils
+
+    from harness.engine.moto_seam import clients
+
+    first, second = clients.isolated_session(), clients.isolated_session()
+    loader = first._session.get_component("data_loader")
+    assert loader is second._session.get_component("data_loader") is clients.shared_loader()
+    assert utils.create_loader() is utils.create_loader()
+    # still moto's kind of loader, which adds moto's extras to botocore's models
+    assert isinstance(utils.create_loader(), loaders.Loader)
+    assert utils.get_service_model("dynamodb").operation_model("PutItem").name == "PutItem"

@@ -8,6 +8,11 @@ issue 5469). And a client made with no credentials in the environment looks for 
 EC2 instance metadata service at 169.254.169.254: a connection off the machine, which on a
 cloud host could even find real credentials. Here they get sessions that read no profile and
 no file, and clients with dummy credentials (their requests are never sent).
+
+They also share one botocore data loader, and moto's model lookups one loader of moto's kind
+(which adds moto's extras to botocore's models): each new loader lists every service model
+directory botocore ships (thousands of ``stat`` calls, 20 to 40 ms) before it loads one, and
+moto makes a session per backend and a loader per service model.
 """
 
 from __future__ import annotations
@@ -28,14 +33,44 @@ _SESSION_VARS = {
 }
 
 
+_loader: Any = None
+_loader_lock = threading.Lock()
+
+
+def shared_loader() -> Any:
+    """The process's one botocore data loader (it caches what it has listed and loaded)."""
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            import botocore.loaders
+
+            _loader = botocore.loaders.create_loader()
+        return _loader
+
+
+def _one_loader(create: Any) -> Any:
+    """``create`` made once: every later call returns the loader of the first."""
+    made: list[Any] = []
+    lock = threading.Lock()
+
+    def create_loader() -> Any:
+        with lock:
+            if not made:
+                made.append(create())
+            return made[0]
+
+    create_loader.harness_shared = True  # type: ignore[attr-defined]
+    return create_loader
+
+
 def isolated_session() -> Any:
     """A boto3 session that reads neither the environment's profile nor any AWS file."""
     import boto3
     import botocore.session
 
-    return boto3.session.Session(
-        botocore_session=botocore.session.Session(session_vars=_SESSION_VARS)
-    )
+    session = botocore.session.Session(session_vars=_SESSION_VARS)
+    session.register_component("data_loader", shared_loader())
+    return boto3.session.Session(botocore_session=session)
 
 
 class IsolatedBoto3:
@@ -58,7 +93,12 @@ def check_client_seams() -> None:
     """Fail loudly when moto no longer makes its sessions and clients where this module expects."""
     from moto.core import base_backend, responses, utils
 
-    for module, name in ((responses, "boto3"), (base_backend, "Session"), (utils, "Session")):
+    for module, name in (
+        (responses, "boto3"),
+        (base_backend, "Session"),
+        (utils, "Session"),
+        (utils, "create_loader"),
+    ):
         if not hasattr(module, name):
             raise SeamMoved(
                 f"{module.__name__} no longer has a module-level {name}: check how moto makes "
@@ -75,3 +115,5 @@ def install_isolated_clients() -> None:
         responses.boto3 = IsolatedBoto3()  # type: ignore[assignment]
     base_backend.Session = isolated_session  # type: ignore[misc,assignment]
     utils.Session = isolated_session  # type: ignore[misc,assignment]
+    if not getattr(utils.create_loader, "harness_shared", False):
+        utils.create_loader = _one_loader(utils.create_loader)  # type: ignore[assignment]
