@@ -9,12 +9,10 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from bench_engine import ServedEngine
+from bench_engine import ServedEngine, stream_latencies
 from e2e import percentiles_ms
 from overhead import MotoServer, aws_client
 
@@ -31,37 +29,13 @@ START_SCRIPT = Path(
         str(ROOT.parent / "shared" / _LAUNCHER),
     )
 )
-VISIBLE_TIMEOUT_SECONDS = 5.0
 
 
 def stream_visibility(url: str, samples: int) -> list[float]:
     """Seconds from PutItem to its record in GetRecords, ``samples`` times, on ``url``."""
-    dynamodb, streams = aws_client("dynamodb", url), aws_client("dynamodbstreams", url)
-    table = f"visibility-{uuid.uuid4().hex[:8]}"
-    stream_arn = dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
-    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
-    iterator = streams.get_shard_iterator(
-        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
-    )["ShardIterator"]
-    latencies = []
-    for number in range(samples):
-        started = time.perf_counter()
-        dynamodb.put_item(TableName=table, Item={"id": {"S": str(number)}})
-        while True:
-            got = streams.get_records(ShardIterator=iterator)
-            iterator = got["NextShardIterator"]
-            if got["Records"]:
-                break
-            if time.perf_counter() - started > VISIBLE_TIMEOUT_SECONDS:
-                raise RuntimeError(f"record {number} not in GetRecords after 5 s on {url}")
-        latencies.append(time.perf_counter() - started)
-    return latencies
+    return stream_latencies(
+        aws_client("dynamodb", url), aws_client("dynamodbstreams", url), samples, f"on {url}"
+    )
 
 
 def _dynamodb_local() -> tuple[str, int] | str:

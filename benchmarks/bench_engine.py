@@ -132,9 +132,9 @@ def measure_start(runs: int) -> tuple[list[Figure], ServedEngine]:
     return figures, engine
 
 
-def measure_stream(engine: ServedEngine, samples: int) -> Figure:
-    """PutItem, then GetRecords on the shard until the record shows; latency of the pair."""
-    dynamodb, streams = engine.client("dynamodb"), engine.client("dynamodbstreams")
+def stream_latencies(dynamodb: Any, streams: Any, samples: int, where: str = "") -> list[float]:
+    """Seconds from PutItem to its record in GetRecords, ``samples`` times, with these clients
+    (of the engine, or of an alternative: plain moto, DynamoDB Local)."""
     table = f"bench-{uuid.uuid4().hex[:8]}"
     description = dynamodb.create_table(
         TableName=table,
@@ -159,8 +159,16 @@ def measure_stream(engine: ServedEngine, samples: int) -> Figure:
             if got["Records"]:
                 break
             if time.perf_counter() > deadline:
-                raise RuntimeError(f"record {n} not visible in GetRecords after 5 s")
+                raise RuntimeError(f"record {n} not visible in GetRecords after 5 s {where}")
         latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def measure_stream(engine: ServedEngine, samples: int) -> Figure:
+    """PutItem, then GetRecords on the shard until the record shows; latency of the pair."""
+    latencies = stream_latencies(
+        engine.client("dynamodb"), engine.client("dynamodbstreams"), samples
+    )
     return Figure(
         f"PutItem -> GetRecords (median/p99 of {samples})",
         f"{ms(statistics.median(latencies))} / {ms(percentile(latencies, 99))} ms",
