@@ -13,9 +13,7 @@ import argparse
 import io
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -27,6 +25,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from harness import served
 
 ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_SECONDS = 30.0
@@ -48,27 +48,17 @@ class Figure:
 
 
 class ServedEngine:
-    """`harness serve --port 0` in a subprocess, stopped with SIGTERM."""
+    """`harness serve --port 0` in a subprocess (its ready line read with a deadline), stopped
+    with SIGTERM."""
 
     def __init__(self) -> None:
-        started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "harness.cli", "serve", "--port", "0"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()  # the CLI prints this line once ready
-        self.ready_seconds = time.perf_counter() - started
+        self._served = served.ServedEngine.start(cwd=ROOT, timeout=READY_TIMEOUT_SECONDS)
+        self.process = self._served.process
+        self.url = self._served.url
+        self.ready_seconds = self._served.ready_seconds
         # CPU time spent until ready: close to the wall time on an idle machine, and far less
         # sensitive than it to other processes competing for the CPUs
         self.ready_cpu_seconds = cpu_seconds(self.process.pid)
-        if not line.startswith("ready "):
-            self.process.kill()
-            raise RuntimeError(f"harness serve did not print its ready line (got {line!r})")
-        self.url = line.split(" ", 1)[1]
 
     def client(self, service: str) -> Any:
         return boto3.client(  # type: ignore[call-overload]
@@ -81,12 +71,7 @@ class ServedEngine:
         )
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self._served.stop()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -3,14 +3,54 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, debug_enabled, load_settings
+from .exit_codes import ExitCode
+
+
+class SetupFailed(click.ClickException):
+    """The stack or target could not be set up (exit 3); the cause's traceback with --debug."""
+
+    exit_code = ExitCode.SETUP_FAILED
+
+    def __init__(self, message: str, cause: BaseException | None = None):
+        super().__init__(message)
+        self.cause = cause
+
+    def show(self, file: Any = None) -> None:
+        if self.cause is not None and debug_enabled():
+            traceback.print_exception(self.cause, file=sys.stderr)
+        super().show(file)
+
+
+class HarnessGroup(click.Group):
+    """click's group with the harness's exit codes: a usage error is 4 (click's own is 2, which
+    means "a scenario file is invalid" here) and Ctrl-C is 130."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as err:
+            err.show()
+            sys.exit(ExitCode.USAGE_ERROR)
+        except click.ClickException as err:
+            err.show()
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
 def _settings(**cli: Any) -> Settings:
@@ -31,16 +71,40 @@ def _apply_loopback_only(settings: Settings) -> None:
         loopback_guard.install()
 
 
-@click.group()
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        os.environ["HARNESS_DEBUG"] = "1"  # also seen by the pytest session `harness run` starts
+
+
+def debug_option(command: Any) -> Any:
+    """``--debug``: show the traceback of a failure; accepted before or after the command."""
+    return click.option(
+        "--debug",
+        is_flag=True,
+        default=False,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show the traceback of a failure (or HARNESS_DEBUG=1).",
+    )(command)
+
+
+@click.group(cls=HarnessGroup)
 @click.version_option(__version__, prog_name="harness")
+@debug_option
 def main() -> None:
-    """Offline emulation and end-to-end testing for event-driven serverless apps on AWS."""
+    """Offline emulation and end-to-end testing for event-driven serverless apps on AWS.
+
+    Exit codes: 0 passed, 1 a scenario failed, 2 a scenario file is invalid, 3 the stack or
+    target could not be set up, 4 usage error, 5 no scenario found, 130 interrupted.
+    """
     from .engine.allocator import limit_arenas
 
     limit_arenas()  # this process is ours: keep the engine's freed memory from piling up
 
 
 @main.command()
+@debug_option
 @click.option("--host", default=None, help="Address to bind. [default: 127.0.0.1]")
 @click.option(
     "--port", type=int, default=None, help="Port to bind; 0 picks a free one. [default: 4566]"
@@ -59,7 +123,7 @@ def serve(host: str | None, port: int | None, region: str | None) -> None:
     try:
         code = serve_engine(settings.host, settings.port, settings.region)
     except ServeError as err:
-        raise click.ClickException(str(err)) from err
+        raise SetupFailed(str(err), err.__cause__) from err
     # the engine has stopped: skip the collector's walk over moto's object graph at exit,
     # which otherwise takes 0.3 to 1 s
     gc.freeze()
@@ -80,6 +144,7 @@ _TARGET_HELP = "embedded (default), localstack, or aws (a real account: only whe
 
 
 @main.command()
+@debug_option
 @click.option("--target", default=None, help=_TARGET_HELP)
 @click.option(
     "--template", default=None, help="SAM/CloudFormation template. [default: template.yaml]"
@@ -111,10 +176,11 @@ def up(
     try:
         deploy_up(settings, _parameters(parameters), click.echo)
     except (StackError, TargetError) as err:
-        raise click.ClickException(str(err)) from err
+        raise SetupFailed(str(err), err) from err
 
 
 @main.command()
+@debug_option
 @click.option("--target", default=None, help=_TARGET_HELP)
 @click.option(
     "--template", default=None, help="The template `up` deployed. [default: template.yaml]"
@@ -140,10 +206,11 @@ def down(
     try:
         remove_stack(settings, click.echo)
     except (StackError, TargetError) as err:
-        raise click.ClickException(str(err)) from err
+        raise SetupFailed(str(err), err) from err
 
 
 @main.command()
+@debug_option
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", default=None, help=_TARGET_HELP)
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
@@ -202,6 +269,7 @@ def run(
 
 
 @main.group(invoke_without_command=True)
+@debug_option
 @click.option("--target", default=None, help=_TARGET_HELP)
 @click.option(
     "--template", default=None, help="SAM/CloudFormation template. [default: template.yaml]"
@@ -270,11 +338,13 @@ def record(
     )
     try:
         written = record_session(settings, options, click.echo)
-    except (RecordError, StackError, TargetError) as err:
+    except RecordError as err:
         raise click.ClickException(str(err)) from err
+    except (StackError, TargetError) as err:
+        raise SetupFailed(str(err), err) from err
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     if written is None and har is not None:
         sys.exit(1)
 

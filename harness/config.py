@@ -46,6 +46,11 @@ class Settings:
 TARGETS = ("embedded", "localstack", "aws")
 
 
+def debug_enabled() -> bool:
+    """Whether failures show their traceback: ``--debug`` or ``HARNESS_DEBUG=1``."""
+    return os.environ.get("HARNESS_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _coerce(name: str, raw: Any, source: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if kind == "bool":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .config import ConfigError
+from .config import ConfigError, debug_enabled
 from .scenario.session import STACK_SESSION, StackSession, StackUnavailable, resolve_settings
 
 if TYPE_CHECKING:
@@ -57,6 +57,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STACK_SESSION] = session
     # runs at the end of the session, also after Ctrl-C or an internal error
     config.add_cleanup(session.close)
+    if not hasattr(config, "workerinput"):  # the process that prints the results
+        from .scenario.setup_errors import SetupErrors
+
+        config.pluginmanager.register(SetupErrors(), "harness-setup-errors")
     path = config.getoption("harness_report")
     if path and not hasattr(config, "workerinput"):  # xdist workers send theirs to the controller
         from .scenario.run_report import HtmlReportWriter
@@ -95,6 +99,14 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if call.excinfo is not None:
+        from .scenario.collect import SETUP_ERROR, SessionSetupFailed
+
+        if isinstance(call.excinfo.value, SessionSetupFailed):
+            # the message says all; a traceback through the harness would bury it
+            if not debug_enabled():
+                report.longrepr = str(call.excinfo.value)
+            setattr(report, SETUP_ERROR, str(call.excinfo.value))
     if not item.config.getoption("harness_report"):
         return report
     from .scenario.collect import ScenarioItem
@@ -132,12 +144,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture
 def harness_stack(request: pytest.FixtureRequest) -> DeployedStack:
     """The stack deployed for this test process (once), emptied of earlier tests' data."""
+    from .scenario.collect import SessionSetupFailed
     from .targets.base import TargetError
 
     try:
         stack = request.config.stash[STACK_SESSION].get()
+    except StackUnavailable as err:
+        # an error at the setup of each test that needs the stack, the same short message
+        # each time; the session exits 3
+        raise SessionSetupFailed(f"the stack could not be set up: {err}") from err
+    try:
         stack.target.isolate()
-    except (StackUnavailable, TargetError) as err:
+    except TargetError as err:
         pytest.fail(str(err), pytrace=False)
     return stack
 

@@ -15,7 +15,6 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +23,14 @@ import pytest
 import requests
 from waiting import wait_until
 
+from harness.served import ServedEngine
+
 ROOT = Path(__file__).resolve().parents[1]
 READY_SECONDS = 30  # generous: two xdist workers may be importing moto at the same time
 
 
-@dataclass
-class Served:
+class Served(ServedEngine):
     """A running `harness serve` subprocess."""
-
-    process: subprocess.Popen[str]
-    url: str
-    stderr_lines: queue.Queue[str]
 
     def client(self, service: str) -> Any:
         return boto3.client(  # type: ignore[call-overload]
@@ -45,9 +41,12 @@ class Served:
             aws_secret_access_key="testing",
         )
 
-    def stop(self, signum: int) -> int:
-        self.process.send_signal(signum)
-        return self.process.wait(timeout=10)
+    def stderr(self) -> list[str]:
+        """What it printed on stderr, once it has exited."""
+        prefix = "[stderr] "
+        return [
+            line.removeprefix(prefix) for line in self.output.complete() if line.startswith(prefix)
+        ]
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -105,26 +104,17 @@ def _all_lines(lines: queue.Queue[str], seconds: float = 10) -> list[str]:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., Served]]:
-    started: list[subprocess.Popen[str]] = []
+    started: list[Served] = []
 
     def run(*args: str, env: dict[str, str] | None = None) -> Served:
-        process, out, err = _start(*args, env=env)
-        started.append(process)
-        try:
-            first = out.get(timeout=READY_SECONDS)
-        except queue.Empty:
-            process.kill()
-            raise AssertionError(
-                f"no ready line within {READY_SECONDS} s; stderr: {_drain(err)}"
-            ) from None
-        assert first.startswith("ready http://127.0.0.1:"), (first, _drain(err))
-        return Served(process, first.split(" ", 1)[1], err)
+        served = Served.start(*args, env=env or _environment(), cwd=ROOT, timeout=READY_SECONDS)
+        started.append(served)
+        assert served.url.startswith("http://127.0.0.1:"), served.output.text()
+        return served
 
     yield run
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+    for served in started:
+        served.stop(signal.SIGKILL)
 
 
 def _children(pid: int) -> set[int]:
@@ -189,7 +179,7 @@ def test_serve_prints_ready_serves_boto3_and_stops_on_sigterm(
     assert health["status"] == "ready"
 
     assert served.stop(signal.SIGTERM) == 0
-    stderr = _all_lines(served.stderr_lines)
+    stderr = served.stderr()
     assert not any("Traceback" in line for line in stderr), stderr
     assert stderr[-1] == "harness serve: stopped", stderr
 
@@ -238,7 +228,7 @@ def test_serve_on_a_busy_port_fails_with_one_line() -> None:
         port = busy.getsockname()[1]
         process, out, err = _start("--port", str(port))
         code = process.wait(timeout=READY_SECONDS)
-    assert code == 1
+    assert code == 3  # the target could not be set up
     lines = _all_lines(err)
     assert len(lines) == 1, lines
     assert str(port) in lines[0]

@@ -1,5 +1,5 @@
 """The embedded engine: an AWS-compatible endpoint on 127.0.0.1 with no Docker and no account."""
 
-from .core import Engine, IdleReport
+from .core import Engine, EngineStartFailed, IdleReport
 
-__all__ = ["Engine", "IdleReport"]
+__all__ = ["Engine", "EngineStartFailed", "IdleReport"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -22,8 +23,36 @@ from .records import AccessRecord, InvocationRecord, RecordLog
 from .server import EngineApp, EngineServer
 from .streams import StreamService
 
+_log = logging.getLogger(__name__)
 _running_lock = threading.Lock()
 _running: Engine | None = None
+
+
+class EngineStartFailed(EngineError):
+    """The engine could not start; the message says what failed, with which moto, and what to do.
+
+    Raised from ``Engine.start`` for anything but a port that cannot be bound (``OSError``),
+    after everything that had started was stopped again.
+    """
+
+
+def start_failure_message(err: BaseException) -> str:
+    """One paragraph for the user: what failed, the installed moto, and what to do."""
+    what = str(err) or type(err).__name__
+    if not isinstance(err, moto_seam.SeamMoved):
+        what = f"{type(err).__name__}: {what}"
+    tested = ", ".join(moto_seam.TESTED_MOTO)
+    advice = (
+        f"install a tested moto (pip install 'moto[server]=={moto_seam.TESTED_MOTO[-1]}'; "
+        "a checkout installs exactly what CI tested with "
+        "pip install -c requirements.lock -e '.[dev]')"
+        if moto_seam.MOTO_VERSION not in moto_seam.TESTED_MOTO
+        else "run again with --debug (or HARNESS_DEBUG=1) for the traceback, and report it"
+    )
+    return (
+        f"the embedded engine could not start: {what} "
+        f"(moto {moto_seam.MOTO_VERSION} installed; tested: {tested}). What to do: {advice}"
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +127,9 @@ class Engine:
     def start(self) -> Engine:
         """Bind the endpoint and start every service; returns once it serves requests.
 
-        A port that cannot be bound raises OSError and leaves nothing behind.
+        Any failure on the way (a port that cannot be bound raises OSError; a moto internal that
+        moved raises ``moto_seam.SeamMoved``) stops what had started and leaves nothing behind:
+        no listening socket, thread or worker process.
         """
         global _running
         with _running_lock:
@@ -107,18 +138,22 @@ class Engine:
                     f"an engine already runs in this process at {_running.url}: moto keeps its "
                     "state per process, so use that one (or stop it first)"
                 )
+            _running = self
+        try:
             self._server = EngineServer(EngineApp(self), self.host, self.requested_port)
+        except BaseException:
+            self.stop()
+            raise
+        try:
             # AWS-managed IAM policies exist in every account; moto adds them on first attach
             moto_seam.provide_aws_managed_policies()
             moto_seam.reset_moto()
             moto_seam.install(self.streams, self.notifications)
-            _running = self
-        self.instance_id = uuid.uuid4().hex
-        self._previous_switch_interval = sys.getswitchinterval()
-        # threads hand work to each other all the time (request -> stream -> mapping ->
-        # worker): a short switch interval cuts the hand-over latency by a third
-        sys.setswitchinterval(0.0005)
-        try:
+            self.instance_id = uuid.uuid4().hex
+            self._previous_switch_interval = sys.getswitchinterval()
+            # threads hand work to each other all the time (request -> stream -> mapping ->
+            # worker): a short switch interval cuts the hand-over latency by a third
+            sys.setswitchinterval(0.0005)
             for service in self._services():
                 if service is not self.apigateway:
                     service.start()
@@ -126,11 +161,21 @@ class Engine:
             # after the endpoint is up; API Gateway requests wait for it (wait_until_warm)
             self._warmup.start()
             self._server.start()
-        except BaseException:
-            self.stop()
+        except Exception as err:
+            self._stop_after_failure()
+            raise EngineStartFailed(start_failure_message(err), status=500) from err
+        except BaseException:  # Ctrl-C or a stop signal while starting
+            self._stop_after_failure()
             raise
         self.started_at = time.time()
         return self
+
+    def _stop_after_failure(self) -> None:
+        """Stop what a failed start had started; the start's own error is the one reported."""
+        try:
+            self.stop()
+        except Exception as err:
+            _log.warning("stopping after a failed start also failed: %r", err)
 
     def _warm_up(self) -> None:
         try:
@@ -151,21 +196,34 @@ class Engine:
             )
 
     def stop(self) -> None:
-        """Stop every service and worker process, then the endpoint."""
+        """Stop every service and worker process, then the endpoint (also after a failed start).
+
+        Each step runs even when an earlier one failed; the first failure is raised at the end.
+        """
         global _running
+        failures: list[BaseException] = []
+
+        def attempt(step: Any) -> None:
+            try:
+                step()
+            except Exception as err:  # the other steps must still run
+                failures.append(err)
+
         if self._warmup.is_alive():
             self._warmup.join(timeout=30)
         for service in reversed(self._services()):
-            service.shutdown()
+            attempt(service.shutdown)
         if self._server is not None:
-            self._server.stop()
-        moto_seam.uninstall()
+            attempt(self._server.stop)
+        attempt(moto_seam.uninstall)
         if self._previous_switch_interval is not None:
             sys.setswitchinterval(self._previous_switch_interval)
             self._previous_switch_interval = None
         with _running_lock:
             if _running is self:
                 _running = None
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> Engine:
         return self.start()

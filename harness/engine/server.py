@@ -169,7 +169,11 @@ class EngineServer:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """Stop serving and close the socket (idempotent; also when never started)."""
+        # shutdown() waits for serve_forever to acknowledge: without a serving thread it would
+        # wait forever
         if self.thread is not None:
+            self.server.shutdown()
             self.thread.join(timeout=2)
+            self.thread = None
+        self.server.server_close()

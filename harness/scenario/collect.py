@@ -29,7 +29,11 @@ from .session import STACK_SESSION, StackUnavailable
 from .timeline import build_timeline
 
 #: errors of a target or its network that keep a scenario from running (not harness bugs)
-_NOT_RUN = (TargetError, ClientError, BotoCoreError, requests.RequestException, StackUnavailable)
+_NOT_RUN = (TargetError, ClientError, BotoCoreError, requests.RequestException)
+
+#: the attribute of a pytest report whose test could not start because the session's stack
+#: could not be set up (its value: the one message); the session then exits 3
+SETUP_ERROR = "harness_setup_error"
 
 
 class ScenarioFailed(Exception):
@@ -37,7 +41,18 @@ class ScenarioFailed(Exception):
 
 
 class ScenarioNotRun(Exception):
-    """The scenario could not run (the stack could not be deployed, a target error)."""
+    """The scenario could not run (a target error)."""
+
+
+class SessionSetupFailed(Exception):
+    """The session's stack or target could not be set up, so no scenario can run (exit 3)."""
+
+
+def stop_session(session: pytest.Session, err: StackUnavailable) -> SessionSetupFailed:
+    """Stop the session after this test: its stack could not be set up. Returns the error to
+    raise, whose message is the one report of it."""
+    session.shouldstop = "harness: the stack could not be set up (reported above): no scenario ran"
+    return SessionSetupFailed(f"the stack could not be set up: {err}")
 
 
 def display_path(path: Path) -> str:
@@ -87,11 +102,20 @@ class ScenarioItem(pytest.Item):
                 known.add(mark)
             self.add_marker(mark)
 
+    def setup(self) -> None:
+        """Deploy the session's stack (the first time); a failure is the session's, not ours."""
+        try:
+            self.config.stash[STACK_SESSION].get()
+        except StackUnavailable as err:
+            error = stop_session(self.session, err)
+            self.failure_message = str(error)
+            raise error from err
+
     def runtest(self) -> None:
         """Run the scenario; raise what pytest reports as its outcome."""
         detailed = bool(self.config.getoption("harness_report", None))
+        stack = self.config.stash[STACK_SESSION].get()
         try:
-            stack = self.config.stash[STACK_SESSION].get()
             self.functions = dict(stack.outputs.functions)
             self.execution = execute(stack, self.scenario, detailed=detailed)
         except _NOT_RUN as err:
@@ -111,7 +135,7 @@ class ScenarioItem(pytest.Item):
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> Any:
-        if isinstance(excinfo.value, ScenarioFailed | ScenarioNotRun):
+        if isinstance(excinfo.value, ScenarioFailed | ScenarioNotRun | SessionSetupFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 

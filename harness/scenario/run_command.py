@@ -1,7 +1,8 @@
-"""`harness run`: the scenarios, through pytest and the harness plugin, with pytest's exit codes.
+"""`harness run`: the scenarios, through pytest and the harness plugin.
 
-0: every scenario passed; 1: some failed (or could not run); 2: a file could not be used (the
-other files still ran), or the run was interrupted; 4: bad options; 5: no scenario was found.
+Exit codes (:mod:`harness.exit_codes`): 0 every scenario passed; 1 some failed (or could not
+run); 2 a file could not be used (the other files still ran); 3 the stack or target could not be
+set up; 4 bad options; 5 no scenario was found; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from ..config import Settings
+from ..exit_codes import ExitCode
 from .run_report import RunOutcome
 
-EXIT_FILE_UNUSABLE = 2
-EXIT_USAGE = int(pytest.ExitCode.USAGE_ERROR)
+EXIT_FILE_UNUSABLE = ExitCode.SCENARIO_INVALID
+EXIT_USAGE = ExitCode.USAGE_ERROR
 
 
 class RunUsageError(Exception):
@@ -79,10 +81,13 @@ def pytest_args(request: RunRequest, settings: Settings) -> list[str]:
 
 
 def exit_code(pytest_code: int | pytest.ExitCode, outcome: RunOutcome) -> int:
-    """pytest's exit code, except that a file that could not be used makes it 2."""
+    """The harness's exit code for pytest's: a file that could not be used makes 0 or 1 a 2, and
+    an interrupted run is 130 (the plugin has already made a stack that could not be set up 3)."""
     code = int(pytest_code)
     if outcome.unusable and code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return EXIT_FILE_UNUSABLE
+    if code == pytest.ExitCode.INTERRUPTED:
+        return ExitCode.INTERRUPTED
     return code
 
 

@@ -62,9 +62,16 @@ class EmbeddedTarget(DeployingTarget):
     def start(self) -> None:
         """Use the given engine, check the one at ``url``, or start one in this process."""
         if self.engine is None and self._url is None:
-            from ..engine import Engine
+            from ..engine import Engine, EngineStartFailed
 
-            self._owned = Engine(host=self._host, port=self._port, region=self.region).start()
+            try:
+                self._owned = Engine(host=self._host, port=self._port, region=self.region).start()
+            except EngineStartFailed as err:
+                raise TargetError(str(err)) from err
+            except OSError as err:
+                raise TargetError(
+                    f"the embedded engine cannot listen on {self._host}:{self._port}: {err}"
+                ) from err
             self.engine = self._owned
         if self._url is not None and not engine_answers(self._url):
             raise TargetError(

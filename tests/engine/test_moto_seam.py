@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import moto
@@ -66,6 +67,26 @@ def ddb(client: Any) -> Any:
 
 
 # -- the checks themselves -------------------------------------------------------------------
+
+
+def test_the_moto_pin_admits_exactly_the_tested_releases() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    pin = next(
+        Requirement(line)
+        for line in project["project"]["dependencies"]
+        if Requirement(line).name == "moto"
+    )
+    tested = [Version(v) for v in moto_seam.TESTED_MOTO]
+    assert all(pin.specifier.contains(v) for v in tested), (pin, tested)
+    # the bounds are the oldest and newest tested release, so pip picks nothing untested
+    bounds = {spec.operator: Version(spec.version) for spec in pin.specifier}
+    assert bounds == {">=": min(tested), "<=": max(tested)}, pin
+    assert moto.__version__ in moto_seam.TESTED_MOTO
 
 
 def test_check_seams_passes_on_the_pinned_moto() -> None:

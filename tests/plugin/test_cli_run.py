@@ -61,20 +61,44 @@ def test_a_file_that_cannot_be_used_exits_2_after_the_others_ran(
     assert "a price change is announced" in (pytester.path / "junit.xml").read_text()
 
 
-def test_a_stack_that_cannot_be_deployed_fails_every_scenario_with_the_reason(
+def test_a_stack_that_cannot_be_deployed_is_one_session_error_and_exit_3(
     pytester: pytest.Pytester, app_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HARNESS_TEMPLATE", "missing.yaml")
-    write(pytester.path, {"scenarios/passing.scenario.yaml": PASSING})
+    write(
+        pytester.path,
+        {
+            "scenarios/passing.scenario.yaml": PASSING,
+            "scenarios/second.scenario.yaml": PASSING.replace("a price change", "a second"),
+        },
+    )
     result = harness_run(pytester, "-q")
-    assert result.ret == 1
+    assert result.ret == 3, result.stdout.str()
+    output = result.stdout.str()
+    reason = "no template at "
+    assert output.count(reason) == 1, output
+    assert "Traceback" not in output
     result.stdout.fnmatch_lines(
         [
-            "scenarios/passing.scenario.yaml:1: the scenario could not run: no template at "
-            "*missing.yaml (setting `template`, from HARNESS_TEMPLATE)",
-            "*1 failed, 1 skipped in *",
+            "the stack could not be set up: no template at *missing.yaml (setting `template`, "
+            "from HARNESS_TEMPLATE)",
+            "*Interrupted: harness: the stack could not be set up (reported above)*",
+            "1 error in *",
         ]
     )
+
+
+def test_under_xdist_the_session_error_is_reported_once_too(
+    pytester: pytest.Pytester, app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARNESS_TEMPLATE", "missing.yaml")
+    files = {f"scenarios/s{i}.scenario.yaml": PASSING for i in range(4)}
+    write(pytester.path, files)
+    result = harness_run(pytester, "-q", "-n", "2")
+    assert result.ret == 3, result.stdout.str()
+    output = result.stdout.str()
+    assert output.count("ERROR at setup of") == 1, output
+    assert "INTERNALERROR" not in output and "Traceback" not in output
 
 
 def test_bad_options_exit_4_like_pytest(pytester: pytest.Pytester) -> None:
@@ -118,4 +142,4 @@ def test_exit_codes_follow_pytest_except_for_unusable_files() -> None:
     assert exit_code(pytest.ExitCode.TESTS_FAILED, clean) == 1
     assert exit_code(pytest.ExitCode.TESTS_FAILED, unusable) == 2
     assert exit_code(pytest.ExitCode.NO_TESTS_COLLECTED, clean) == 5
-    assert exit_code(pytest.ExitCode.INTERRUPTED, unusable) == 2
+    assert exit_code(pytest.ExitCode.INTERRUPTED, unusable) == 130

@@ -374,7 +374,12 @@ def test_moto_builds_its_clients_without_the_machines_aws_setup(
 
     from harness.engine.moto_seam.clients import IsolatedBoto3
 
-    assert isinstance(responses.boto3, IsolatedBoto3)
+    # moto up to 5.2.4 routes requests with boto3 clients; later versions with a router of
+    # their own that makes no client at all
+    if hasattr(responses, "boto3"):
+        assert isinstance(responses.boto3, IsolatedBoto3)
+    else:
+        assert callable(responses.get_service_router)
     monkeypatch.setenv("AWS_PROFILE", "a-profile-no-file-has")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing"))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):

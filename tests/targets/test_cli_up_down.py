@@ -81,7 +81,7 @@ def test_a_template_with_an_unsupported_resource_fails_with_its_name(
     result = CliRunner().invoke(
         main, ["up", "--port", str(engine.port), "--template", str(template)]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # the stack could not be set up
     assert "cannot create Stream (AWS::Kinesis::Stream)" in result.output
 
 
@@ -94,11 +94,11 @@ def test_the_aws_target_refuses_without_credentials(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(in_tmp / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     result = CliRunner().invoke(main, ["up", "--target", "aws", "--template", str(TEMPLATE)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "found no credentials" in result.output
 
 
 def test_a_malformed_parameter_is_a_usage_error(in_tmp: Path) -> None:
     result = CliRunner().invoke(main, ["up", "--parameter", "NoEquals"])
-    assert result.exit_code == 2
+    assert result.exit_code == 4  # a usage error
     assert "expected NAME=VALUE" in result.output

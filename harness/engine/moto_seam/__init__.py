@@ -1,6 +1,7 @@
 """The only package that touches moto internals.
 
-moto is pinned to a minor version (``SUPPORTED_MOTO`` in base.py, and pyproject.toml);
+moto is pinned to the patch releases CI has tested (``TESTED_MOTO`` in base.py, and
+pyproject.toml);
 ``check_seams()`` fails loudly, naming the attribute, when an internal this package relies on has
 moved. Everything else in the engine talks to moto through the typed records and functions
 re-exported here (``from harness.engine import moto_seam``; ``moto_seam.find_table(...)``).
@@ -65,6 +66,7 @@ from .base import (
     DEFAULT_ACCOUNT,
     MOTO_VERSION,
     SUPPORTED_MOTO,
+    TESTED_MOTO,
     SeamMoved,
     account_region,
     check_moto_version,
@@ -126,6 +128,7 @@ __all__ = [
     "DEFAULT_ACCOUNT",
     "MOTO_VERSION",
     "SUPPORTED_MOTO",
+    "TESTED_MOTO",
     "ApiIntegrationResponseView",
     "ApiIntegrationView",
     "ApiMethodView",

@@ -9,6 +9,8 @@ from typing import Any
 import moto
 
 SUPPORTED_MOTO = "5.2"
+#: the moto releases a CI run has passed on; pyproject.toml admits exactly this range
+TESTED_MOTO = ("5.2.5", "5.2.6")
 DEFAULT_ACCOUNT = "123456789012"
 
 
@@ -25,7 +27,8 @@ def check_moto_version() -> None:
     if not moto.__version__.startswith(SUPPORTED_MOTO + "."):
         raise SeamMoved(
             f"moto {moto.__version__} is installed; harness/engine/moto_seam/ was written for "
-            f"moto {SUPPORTED_MOTO}.x: check every seam listed there, then move the pin"
+            f"moto {SUPPORTED_MOTO}.x (tested: {', '.join(TESTED_MOTO)}): check every seam "
+            "listed there, then move the pin"
         )
 
 

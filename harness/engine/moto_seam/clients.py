@@ -1,8 +1,10 @@
 """The boto3 sessions and clients moto makes for itself: cut off from the machine's AWS setup.
 
 moto reads service models and region lists through boto3 (``Session()`` in
-``moto.core.base_backend`` and ``moto.core.utils``; ``boto3.client(service, region_name=...)`` in
-``moto.core.responses`` to route a request). Left alone, those read ``AWS_PROFILE`` and
+``moto.core.base_backend`` and ``moto.core.utils``; up to moto 5.2.4 also
+``boto3.client(service, region_name=...)`` in ``moto.core.responses`` to route a request, where
+5.2.5 and later route with ``get_service_router`` over the shared model loader and make no
+client). Left alone, those read ``AWS_PROFILE`` and
 ``~/.aws``: a profile missing from the files fails every request with ProfileNotFound (moto
 issue 5469). And a client made with no credentials in the environment looks for some in the
 EC2 instance metadata service at 169.254.169.254: a connection off the machine, which on a
@@ -89,12 +91,26 @@ class IsolatedBoto3:
         return self._session.client(service_name, region_name=region_name, **options)
 
 
+#: the module-level name moto 5.2.4 and earlier build their routing clients from
+_CLIENT_MODULE = "boto3"
+
+
+def _routes_with_clients(responses: Any) -> bool:
+    """Whether this moto routes requests with boto3 clients (5.2.4 and earlier) or its own router."""
+    return hasattr(responses, _CLIENT_MODULE)
+
+
 def check_client_seams() -> None:
     """Fail loudly when moto no longer makes its sessions and clients where this module expects."""
     from moto.core import base_backend, responses, utils
 
+    if not _routes_with_clients(responses) and not hasattr(responses, "get_service_router"):
+        raise SeamMoved(
+            "moto.core.responses has neither a module-level boto3 (moto <= 5.2.4) nor "
+            "get_service_router (moto >= 5.2.5): check how moto routes a request to its action "
+            "(harness/engine/moto_seam/clients.py)"
+        )
     for module, name in (
-        (responses, "boto3"),
         (base_backend, "Session"),
         (utils, "Session"),
         (utils, "create_loader"),
@@ -111,8 +127,10 @@ def install_isolated_clients() -> None:
     from moto.core import base_backend, responses, utils
 
     check_client_seams()
-    if not isinstance(responses.boto3, IsolatedBoto3):
-        responses.boto3 = IsolatedBoto3()  # type: ignore[assignment]
+    if _routes_with_clients(responses) and not isinstance(
+        getattr(responses, _CLIENT_MODULE), IsolatedBoto3
+    ):
+        setattr(responses, _CLIENT_MODULE, IsolatedBoto3())
     base_backend.Session = isolated_session  # type: ignore[misc,assignment]
     utils.Session = isolated_session  # type: ignore[misc,assignment]
     if not getattr(utils.create_loader, "harness_shared", False):
