@@ -55,7 +55,7 @@ def test_harness_run_interrupted_mid_run_leaves_no_process(tmp_path: Path) -> No
     code = _end(run, signal.SIGINT)
 
     output = log.read_text()
-    assert code == 2, output  # pytest's "interrupted"
+    assert code == 130, output  # interrupted (harness/exit_codes.py)
     assert "KeyboardInterrupt" in output or "Interrupted" in output, output
     wait_gone(tree, "the interrupted run's processes")
 
