@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import moto_seam
-from .activity import Activity, PendingWork
-from .apigateway import ApiGatewayDataPlane
-from .errors import EngineAlreadyRunning, EngineError
-from .faults import FaultRegistry
-from .introspection import Introspection
-from .lambda_runtime import LambdaRuntime
-from .mappings import MappingService
-from .notifications import NotificationService
-from .records import AccessRecord, InvocationRecord, RecordLog
-from .server import EngineApp, EngineServer
-from .streams import StreamService
+from .apigateway.service import ApiGatewayDataPlane
+from .dynamodb.streams import StreamService
+from .esm.service import MappingService
+from .faults.registry import FaultRegistry
+from .http.introspection import Introspection
+from .http.server import EngineApp, EngineServer
+from .kernel.activity import Activity, PendingWork
+from .kernel.errors import EngineAlreadyRunning, EngineError
+from .kernel.records import AccessRecord, InvocationRecord, RecordLog
+from .lambda_.runtime import LambdaRuntime
+from .sns.service import NotificationService
 
 _log = logging.getLogger(__name__)
 _running_lock = threading.Lock()

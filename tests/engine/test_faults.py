@@ -20,7 +20,7 @@ from mapping_support import (
 )
 
 from harness.engine import Engine
-from harness.engine.faults import FaultRegistry, FaultSpecError, event_contains
+from harness.engine.faults.registry import FaultRegistry, FaultSpecError, event_contains
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from harness.engine import Engine
-from harness.engine.records import AccessRecord, InvocationRecord
+from harness.engine.kernel.records import AccessRecord, InvocationRecord
 
 ClientFactory = Callable[..., Any]
 

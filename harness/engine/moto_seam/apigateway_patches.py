@@ -41,7 +41,7 @@ def _patched_rest_create_deployment(
 def _parse_api_document(api_doc: Any) -> Any:
     from moto.apigateway.exceptions import BadRequestException
 
-    from ..apigw_openapi import OpenApiError, parse_rest_api_document
+    from ..apigateway.openapi import OpenApiError, parse_rest_api_document
 
     try:
         return parse_rest_api_document(api_doc)
