@@ -20,7 +20,7 @@ from harness.engine.faults.registry import FaultRegistry, FaultSpecError
 
 @pytest.fixture
 def registry() -> FaultRegistry:
-    return FaultRegistry(engine=None)  # type: ignore[arg-type]  # the registry never uses it
+    return FaultRegistry()
 
 
 @pytest.fixture

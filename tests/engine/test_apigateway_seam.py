@@ -14,7 +14,7 @@ from waiting import wait_until
 
 from harness.engine import Engine, moto_seam
 from harness.engine.kernel.errors import EngineError, ResourceNotFound
-from harness.engine.lambda_.runtime import InvokeOutcome
+from harness.engine.kernel.invoking import InvokeOutcome
 from harness.engine.moto_seam import RestApiView
 
 Client = Callable[..., Any]

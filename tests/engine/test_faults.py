@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("mappings_cleaned_up")
 
 @pytest.fixture
 def registry() -> FaultRegistry:
-    return FaultRegistry(engine=None)  # type: ignore[arg-type]  # the registry never uses it
+    return FaultRegistry()
 
 
 def test_an_error_fault_fires_the_given_number_of_times(registry: FaultRegistry) -> None:

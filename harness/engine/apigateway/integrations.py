@@ -9,13 +9,13 @@ preflight methods have).
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from ..kernel.loopback_guard import is_loopback_host
 from ..moto_seam import ApiIntegrationView
 from .events import GatewayRequest, GatewayResponse
 
@@ -144,15 +144,6 @@ class HttpProxyTarget:
     request_parameters: dict[str, str]
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _mapped_value(source: str, request: GatewayRequest, path_params: dict[str, str]) -> str | None:
     if source.startswith("'") and source.endswith("'") and len(source) >= 2:
         return source[1:-1]
@@ -202,7 +193,7 @@ def forward_http(
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise IntegrationFailure("config", f"the HTTP_PROXY URI {uri!r} is not an http(s) URL")
-    if not _is_loopback(parts.hostname):
+    if not is_loopback_host(parts.hostname, wildcard_ok=False):
         raise IntegrationFailure(
             "config",
             f"the HTTP_PROXY URI {uri!r} leaves this machine; the embedded engine only forwards "

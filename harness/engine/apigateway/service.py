@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from .. import moto_seam
-from ..kernel.activity import PendingWork
+from ..kernel.activity import ActivitySignal, PendingWork
 from ..kernel.errors import EngineError, ResourceNotFound
-from ..kernel.records import AccessRecord
+from ..kernel.invoking import Invoker
+from ..kernel.record_log import RecordLog
 from ..moto_seam import HttpApiView, RestApiView, RestStageView
 from . import wire as apigw_wire
 from .events import (
@@ -48,11 +50,10 @@ from .integrations import (
     lambda_function_arn,
     mock_response,
 )
+from .openapi import parse_rest_api_document
+from .records import AccessRecord
 from .routes import HttpMatch, HttpRouter, RestMatch, RestRouter
 from .wire import authorizer_refusal, error_answer, http_failure, rest_failure
-
-if TYPE_CHECKING:
-    from ..core import Engine
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,12 @@ class _InFlight:
 class ApiGatewayDataPlane:
     """Serves deployed APIs at /restapis/{id}/{stage}/_user_request_/ and /_aws/execute-api/."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, activity: ActivitySignal, invoker: Invoker, port: Callable[[], int]):
+        self.activity = activity
+        self.invoker = invoker
+        self._port = port
+        #: every call through the data plane (GET /_harness/accesses)
+        self.accesses: RecordLog[AccessRecord] = RecordLog()
         self._lock = threading.Lock()
         self._deployments: dict[tuple[str, str], _Deployment] = {}
         self._http_routers: dict[tuple[str, tuple[Any, ...]], HttpRouter] = {}
@@ -86,7 +91,7 @@ class ApiGatewayDataPlane:
 
     def start(self) -> None:
         """Receive each REST API deployment's snapshot from moto's control plane."""
-        moto_seam.install_apigateway(self)
+        moto_seam.install_apigateway(self, parse_rest_api_document)
 
     def shutdown(self) -> None:
         """Stop receiving deployments (there are no workers or sockets of our own)."""
@@ -134,7 +139,7 @@ class ApiGatewayDataPlane:
             api_id=api_id,
             stage=stage,
             account_id=moto_seam.DEFAULT_ACCOUNT,
-            port=self.engine.port,
+            port=self._port(),
             request_id=request_id,
             received_at=received_at,
         )
@@ -143,7 +148,7 @@ class ApiGatewayDataPlane:
             self._in_flight[request_id] = _InFlight(
                 api_id, stage, request.method, gateway_request.path, started
             )
-        self.engine.activity.changed()
+        self.activity.changed()
         try:
             if rest_stages is not None:
                 response = self._serve_rest(gateway_request, rest_stages)
@@ -161,12 +166,12 @@ class ApiGatewayDataPlane:
         finally:
             with self._lock:
                 self._in_flight.pop(request_id, None)
-            self.engine.activity.changed()
+            self.activity.changed()
         response.headers.append(
             ("apigw-requestid" if http_api is not None else "x-amzn-RequestId", request_id)
         )
         latency_ms = (time.perf_counter() - started) * 1000
-        self.engine.accesses.append(
+        self.accesses.append(
             AccessRecord(
                 api_id=api_id,
                 stage=gateway_request.stage,
@@ -289,7 +294,7 @@ class ApiGatewayDataPlane:
 
     def _invoke(self, function_arn: str, event: dict[str, Any], account_id: str) -> bytes:
         try:
-            outcome = self.engine.runtime.invoke(function_arn, event, source="api")
+            outcome = self.invoker.invoke(function_arn, event, source="api")
         except ResourceNotFound as err:
             raise IntegrationFailure("config", f"Lambda function not found: {err.message}") from err
         except EngineError as err:  # TooManyRequestsException when throttled, among others

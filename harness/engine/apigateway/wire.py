@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request
 
 from .events import GatewayRequest, GatewayResponse
 
-log = logging.getLogger("harness.engine.apigateway.service")
+log = logging.getLogger(__name__)
 
 # where the server hands over the client's header names and repeats, when it does (WSGI itself
 # upper-cases names and joins repeated headers)

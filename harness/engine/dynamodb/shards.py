@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kernel.stream_records import StreamRecord, format_sequence
 from ..moto_seam import TableRef
-from .records import StreamRecord, format_sequence
 
 RETENTION_SECONDS = 24 * 3600  # records live 24 hours (Developer Guide, DynamoDB Streams)
 SHARD_LIFETIME_SECONDS = 4 * 3600  # AWS rolls a stream's shards over every few hours

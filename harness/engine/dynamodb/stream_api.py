@@ -17,7 +17,8 @@ from werkzeug.wrappers import Request, Response
 
 from .. import moto_seam
 from ..kernel.errors import EngineError, ResourceNotFound, ValidationError
-from .records import format_sequence, parse_sequence
+from ..kernel.stream_records import format_sequence, parse_sequence
+from ..kernel.wire import WireProtocol, error_response
 from .shards import ONE_MEGABYTE, Stream, StreamShard
 
 if TYPE_CHECKING:
@@ -122,10 +123,10 @@ class StreamsApi:
             operation = self._actions.get(action)
             if operation is None:
                 raise UnknownOperation(f"Unknown operation: DynamoDBStreams_20120810.{action}")
-            _, region = moto_seam.account_region(request.headers, self.service.engine.region)
+            _, region = moto_seam.account_region(request.headers, self.service.region)
             body = operation(_json_body(request), region)
         except EngineError as err:
-            return err.to_response()
+            return error_response(err, WireProtocol.JSON)
         return Response(
             json.dumps(body, separators=(",", ":")),
             status=200,

@@ -5,9 +5,9 @@ turns each into one ``StreamRecord`` in the open shard of the table's stream. Th
 use it:
 
 - the DynamoDB Streams API (``stream_api.py``: ListStreams, DescribeStream, GetShardIterator,
-  GetRecords), served through ``handle()``;
-- event source mappings, through the reader interface below: ``get_stream()``, ``read()``,
-  ``latest_sequence()`` and ``add_listener()``;
+  GetRecords), routed to by ``api.py``;
+- event source mappings, through the reader interface (``kernel.protocols.StreamReader``):
+  ``get_stream()``, ``read()``, ``latest_sequence()`` and ``add_listener()``;
 - the TTL process (``ttl.py``), which deletes expired items as the service identity.
 
 Stream state lives here, outside moto's tables, because moto deep-copies tables to roll
@@ -22,21 +22,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from werkzeug.wrappers import Request, Response
+from typing import Any
 
 from .. import moto_seam
-from ..kernel.activity import PendingWork
+from ..kernel.activity import ActivitySignal, PendingWork
 from ..kernel.errors import ResourceNotFound
+from ..kernel.stream_records import TTL_IDENTITY, StreamRecord, item_size
 from ..moto_seam import ItemChange, TableRef
-from .records import TTL_IDENTITY, StreamRecord, item_size
 from .shards import ENABLED, Stream, StreamShard
-from .stream_api import StreamsApi
 from .ttl import TtlSweeper
-
-if TYPE_CHECKING:
-    from ..core import Engine
 
 __all__ = ["Stream", "StreamRecord", "StreamService", "StreamShard"]
 
@@ -51,27 +45,23 @@ StreamListener = Callable[[str], None]
 
 
 class StreamService:
-    """Keeps every table's stream; implements moto_seam.TableListener and the Streams API.
+    """Keeps every table's stream; implements ``moto_seam.TableListener`` and
+    ``kernel.protocols.StreamReader`` (what event source mappings read)."""
 
-    Reader interface (stable; used by event source mappings):
-
-    - ``get_stream(arn) -> Stream``: raises ``ResourceNotFound`` for an unknown ARN;
-      ``Stream.shards`` lists ``StreamShard`` objects (``shard_id``, ``parent_shard_id``,
-      ``is_closed``) oldest first, a child after its parent;
-    - ``read(stream_arn, shard_id, after, limit) -> list[StreamRecord]``;
-    - ``latest_sequence(stream_arn, shard_id) -> int | None``;
-    - ``add_listener(callback)``: ``callback(stream_arn)`` after each appended record.
-    """
-
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time):
-        self.engine = engine
+    def __init__(
+        self,
+        activity: ActivitySignal,
+        region: str,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.activity = activity
+        self.region = region
         self.clock = clock
         self._lock = threading.Lock()
         self._streams: dict[str, Stream] = {}
         self._sequence = itertools.count(_FIRST_SEQUENCE)
         self._listeners: list[StreamListener] = []
         self.ttl = TtlSweeper(self)
-        self._api = StreamsApi(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -111,7 +101,7 @@ class StreamService:
             stream = self._streams.get(table.stream_arn)
             if stream is not None:
                 stream.disable(now)
-        self.engine.activity.changed()
+        self.activity.changed()
 
     def on_item_change(self, change: ItemChange) -> None:
         """Append one record for one real change (called under moto_seam.dynamodb_lock)."""
@@ -131,7 +121,7 @@ class StreamService:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(arn)
-        self.engine.activity.changed()
+        self.activity.changed()
 
     def _open_stream(self, table: TableRef, now: float) -> Stream:
         assert table.stream_arn is not None and table.view_type is not None
@@ -274,10 +264,4 @@ class StreamService:
     ) -> bool:
         """Delete one item exactly as TTL would (REMOVE with the service identity), whatever its
         expiry attribute says; False when the item does not exist."""
-        return self.ttl.expire(table_name_or_arn, key, account, region or self.engine.region)
-
-    # -- the DynamoDB Streams API -----------------------------------------------------------
-
-    def handle(self, request: Request, action: str) -> Response:
-        """Serve one DynamoDB Streams API call (X-Amz-Target DynamoDBStreams_20120810.*)."""
-        return self._api.handle(request, action)
+        return self.ttl.expire(table_name_or_arn, key, account, region or self.region)

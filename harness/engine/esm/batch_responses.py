@@ -20,7 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from ..lambda_.runtime import InvokeOutcome
+from ..kernel.invoking import InvokeOutcome
 
 SUCCESS = "success"
 FAILED = "failed"

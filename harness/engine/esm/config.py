@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from werkzeug.wrappers import Response
-
 from .. import moto_seam
 from ..kernel.errors import EngineError, InvalidParameterValue, ResourceNotFound, ValidationError
 from .filters import INVALID_PATTERN_MESSAGE, FilterCriteria, FilterPatternError
@@ -108,11 +106,9 @@ class DetailedInvalidParameter(InvalidParameterValue):
         super().__init__(message)
         self.detail = detail
 
-    def to_response(self, style: str = "json") -> Response:
-        response = super().to_response(style)
+    def extra_headers(self) -> dict[str, str]:
         # headers carry latin-1 only: keep the detail readable whatever the pattern held
-        response.headers["x-harness-detail"] = self.detail.encode("ascii", "replace").decode()
-        return response
+        return {"x-harness-detail": self.detail.encode("ascii", "replace").decode()}
 
 
 def _model_error(name: str, value: Any, constraint: str) -> ValidationError:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import moto_seam
-from ..dynamodb.records import StreamRecord
+from ..kernel.stream_records import StreamRecord
 
 RETRY_ATTEMPTS_EXHAUSTED = "RetryAttemptsExhausted"
 RECORD_AGE_EXCEEDED = "RecordAgeExceeded"

@@ -1,7 +1,7 @@
-"""Event source mappings on the embedded engine: the Lambda ESM API and the mappings it runs.
+"""Event source mappings on the embedded engine: the mappings and the pollers they run.
 
-``MappingService`` serves CreateEventSourceMapping, Get, List, Update and Delete (the Lambda
-REST-JSON API under ``/2015-03-31/event-source-mappings``), keeps each ``EventSourceMapping``
+``MappingService`` creates, lists, updates and deletes mappings (``api.py`` serves them as the
+Lambda REST-JSON API under ``/2015-03-31/event-source-mappings``), keeps each ``EventSourceMapping``
 with its poller (``stream_poller.StreamPoller`` for DynamoDB streams,
 ``sqs_poller.QueuePoller`` for SQS queues), and answers ``pending()`` for quiesce: every
 record or message an enabled mapping has not finished, with shard, sequence numbers, retry
@@ -15,19 +15,16 @@ then ``Disabled``; a deleted one answers ``Deleting`` and is gone once its polle
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 import uuid as uuid_module
-from typing import TYPE_CHECKING, Any, Protocol
-
-from werkzeug.wrappers import Request, Response
+from typing import Any, Protocol
 
 from .. import moto_seam
-from ..faults.registry import function_name
 from ..kernel.activity import PendingWork
-from ..kernel.errors import EngineError, ResourceNotFound, ValidationError
+from ..kernel.errors import ResourceNotFound
+from ..kernel.names import function_name
 from .config import (
     DYNAMODB,
     MappingConfig,
@@ -37,16 +34,13 @@ from .config import (
     parse_create,
     parse_update,
 )
+from .context import MappingContext
 from .sqs_poller import QueuePoller
 from .stream_poller import StreamPoller
 
-if TYPE_CHECKING:
-    from ..core import Engine
-
-log = logging.getLogger("harness.engine.esm.service")
+log = logging.getLogger(__name__)
 
 NOT_FOUND_MESSAGE = "The resource you requested does not exist."
-DEFAULT_MAX_ITEMS = 100
 
 
 class Poller(Protocol):
@@ -64,8 +58,8 @@ class Poller(Protocol):
 class EventSourceMapping:
     """One mapping: its configuration, its state as the API reports it, and its poller."""
 
-    def __init__(self, engine: Engine, mapping_uuid: str, config: MappingConfig):
-        self.engine = engine
+    def __init__(self, context: MappingContext, mapping_uuid: str, config: MappingConfig):
+        self.context = context
         self.uuid = mapping_uuid
         self.config = config
         self.created_at = time.time()
@@ -76,9 +70,9 @@ class EventSourceMapping:
         self._lock = threading.Lock()
         self.poller: Poller
         if config.kind == DYNAMODB:
-            self.poller = StreamPoller(engine, self)
+            self.poller = StreamPoller(context, self)
         else:
-            self.poller = QueuePoller(engine, self)
+            self.poller = QueuePoller(context, self)
 
     def start(self) -> None:
         """Start polling; the mapping is Enabled (or Disabled) from here on."""
@@ -149,7 +143,7 @@ class EventSourceMapping:
         self.poller.reshape()
         with self._lock:
             self.state = "Enabled" if self.config.enabled else "Disabled"
-        self.engine.activity.changed()
+        self.context.activity.changed()
 
     def mark_deleting(self) -> None:
         """From now on the mapping reports Deleting and owes nothing."""
@@ -180,19 +174,11 @@ class EventSourceMapping:
         return work
 
 
-def _rest_error(err: EngineError) -> Response:
-    return err.to_response(style="rest")
-
-
-def _json(body: Any, status: int) -> Response:
-    return Response(json.dumps(body, default=str), status=status, content_type="application/json")
-
-
 class MappingService:
     """Event source mappings for DynamoDB streams and SQS queues."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, context: MappingContext):
+        self.context = context
         self._lock = threading.Lock()
         self._mappings: dict[str, EventSourceMapping] = {}
         # stream ARN -> mappings reading it, replaced whole so the listener reads it lock-free
@@ -205,13 +191,13 @@ class MappingService:
         """Listen for new stream records (they wake the mappings reading that stream)."""
         moto_seam.check_sqs_seams()
         if not self._listening:
-            self.engine.streams.add_listener(self._on_stream_record)
+            self.context.streams.add_listener(self._on_stream_record)
             self._listening = True
 
     def shutdown(self) -> None:
         """Stop every mapping's poller."""
         if self._listening:
-            self.engine.streams.remove_listener(self._on_stream_record)
+            self.context.streams.remove_listener(self._on_stream_record)
             self._listening = False
         self._stop_all()
 
@@ -226,7 +212,7 @@ class MappingService:
             self._by_stream = {}
         for mapping in mappings:
             mapping.delete()
-        self.engine.activity.changed()
+        self.context.activity.changed()
 
     def _on_stream_record(self, stream_arn: str) -> None:
         for mapping in self._by_stream.get(stream_arn, ()):
@@ -242,7 +228,7 @@ class MappingService:
 
     def _stream_exists(self, stream_arn: str) -> bool:
         try:
-            self.engine.streams.get_stream(stream_arn)
+            self.context.streams.get_stream(stream_arn)
         except ResourceNotFound:
             return False
         return True
@@ -273,46 +259,11 @@ class MappingService:
             work.extend(mapping.pending())
         return work
 
-    # -- the API -----------------------------------------------------------------------------
+    # -- changes -----------------------------------------------------------------------------
 
-    def handle_api(self, request: Request, uuid: str | None) -> Response:
-        """Serve one call of the Lambda event source mapping API."""
-        account_id, region = moto_seam.account_region(request.headers, self.engine.region)
-        try:
-            method = request.method
-            if uuid is None and method == "POST":
-                return self.create(self._body(request), account_id, region)
-            if uuid is None and method == "GET":
-                return self.list(request.args, account_id, region)
-            if uuid is not None and method == "GET":
-                return _json(self.get(uuid).describe(), 200)
-            if uuid is not None and method == "PUT":
-                return self.update(uuid, self._body(request))
-            if uuid is not None and method == "DELETE":
-                return self.delete(uuid)
-            raise EngineError(
-                f"{method} is not an operation on {request.path}",
-                code="UnrecognizedClientException",
-                status=404,
-            )
-        except EngineError as err:
-            return _rest_error(err)
-
-    @staticmethod
-    def _body(request: Request) -> dict[str, Any]:
-        raw = request.get_data()
-        if not raw:
-            return {}
-        try:
-            body = json.loads(raw)
-        except ValueError as err:
-            raise ValidationError("The request body is not valid JSON.") from err
-        if not isinstance(body, dict):
-            raise ValidationError("The request body must be a JSON object.")
-        return body
-
-    def create(self, body: dict[str, Any], account_id: str, region: str) -> Response:
-        """CreateEventSourceMapping: validate, refuse duplicates, start polling."""
+    def create(self, body: dict[str, Any], account_id: str, region: str) -> EventSourceMapping:
+        """CreateEventSourceMapping: validate, refuse duplicates, start polling. The new
+        mapping reports ``Creating`` in the answer to this call."""
         config = parse_create(body, account_id, region, self._stream_exists)
         mapping_uuid = str(uuid_module.uuid4())
         with self._lock:
@@ -320,48 +271,35 @@ class MappingService:
                 same_function = other.config.function.arn == config.function.arn
                 if same_function and other.config.event_source_arn == config.event_source_arn:
                     raise ResourceConflict(_conflict_message(other, config))
-            mapping = EventSourceMapping(self.engine, mapping_uuid, config)
-            answer = mapping.describe(state="Creating")
+            mapping = EventSourceMapping(self.context, mapping_uuid, config)
             self._mappings[mapping_uuid] = mapping
             mapping.start()
             self._index()
         for warning in mapping.filter_warnings:
             log.warning("mapping %s: %s", mapping_uuid, warning)
-        self.engine.activity.changed()
-        return _json(answer, 202)
+        self.context.activity.changed()
+        return mapping
 
-    def list(self, args: Any, account_id: str, region: str) -> Response:
-        """ListEventSourceMappings, filtered by EventSourceArn and FunctionName, paged."""
-        source = args.get("EventSourceArn")
-        wanted = args.get("FunctionName")
-        try:
-            marker = int(args.get("Marker") or 0)
-            max_items = int(args.get("MaxItems") or DEFAULT_MAX_ITEMS)
-        except ValueError as err:
-            raise ValidationError("Marker and MaxItems must be numbers.") from err
-        if not 1 <= max_items <= 10_000:
-            raise ValidationError(
-                f"1 validation error detected: Value '{max_items}' at 'maxItems' failed to "
-                "satisfy constraint: Member must have value between 1 and 10000"
-            )
+    def select(
+        self, account_id: str, region: str, source: str | None, function: str | None
+    ) -> list[EventSourceMapping]:
+        """The mappings of an account and region, oldest first, optionally of one event
+        source ARN and one function (name, ARN, or name:qualifier)."""
         selected = []
         for mapping in self.all():
-            function = mapping.config.function
-            if function.account_id != account_id or function.region != region:
+            target = mapping.config.function
+            if target.account_id != account_id or target.region != region:
                 continue
             if source and mapping.config.event_source_arn != source:
                 continue
-            if wanted and not _function_matches(wanted, mapping):
+            if function and not _function_matches(function, mapping):
                 continue
             selected.append(mapping)
-        page = selected[marker : marker + max_items]
-        out: dict[str, Any] = {"EventSourceMappings": [m.describe() for m in page]}
-        if marker + max_items < len(selected):
-            out["NextMarker"] = str(marker + max_items)
-        return _json(out, 200)
+        return selected
 
-    def update(self, mapping_uuid: str, body: dict[str, Any]) -> Response:
-        """UpdateEventSourceMapping: validate against the current configuration, apply."""
+    def update(self, mapping_uuid: str, body: dict[str, Any]) -> tuple[EventSourceMapping, str]:
+        """UpdateEventSourceMapping: validate against the current configuration, apply.
+        Returns the mapping and the state the answer to this call reports."""
         mapping = self.get(mapping_uuid)
         config = parse_update(mapping.config, body)
         answer = mapping.update(config)
@@ -369,13 +307,13 @@ class MappingService:
             self._index()
         for warning in mapping.filter_warnings:
             log.warning("mapping %s: %s", mapping_uuid, warning)
-        self.engine.activity.changed()
-        return _json(mapping.describe(state=answer), 202)
+        self.context.activity.changed()
+        return mapping, answer
 
-    def delete(self, mapping_uuid: str) -> Response:
-        """DeleteEventSourceMapping: answers Deleting; gone once its poller has stopped."""
+    def delete(self, mapping_uuid: str) -> EventSourceMapping:
+        """DeleteEventSourceMapping: the mapping reports Deleting, and is gone once its poller
+        has stopped."""
         mapping = self.get(mapping_uuid)
-        answer = mapping.describe(state="Deleting")
         mapping.mark_deleting()
         threading.Thread(
             target=self.discard,
@@ -383,7 +321,7 @@ class MappingService:
             name=f"esm-{mapping_uuid[:8]}-delete",
             daemon=True,
         ).start()
-        return _json(answer, 202)
+        return mapping
 
     def discard(self, mapping_uuid: str) -> None:
         """Stop a mapping's poller (its in-flight invoke finishes first), then forget it."""
@@ -396,7 +334,7 @@ class MappingService:
             if self._mappings.get(mapping_uuid) is mapping:
                 del self._mappings[mapping_uuid]
             self._index()
-        self.engine.activity.changed()
+        self.context.activity.changed()
 
 
 def _function_matches(wanted: str, mapping: EventSourceMapping) -> bool:

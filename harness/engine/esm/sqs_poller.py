@@ -23,17 +23,16 @@ from typing import TYPE_CHECKING, Any
 from .. import moto_seam
 from ..kernel.activity import PendingWork
 from ..kernel.errors import EngineError
-from ..lambda_.runtime import Throttled
+from ..kernel.invoking import Throttled
 from ..moto_seam import QueueMessage, QueueRef
 from .batch_responses import FAILED, PARTIAL, SUCCESS, describe_error, judge
+from .context import MappingContext, MappingHandle
 from .filters import sqs_filter_view
 
 if TYPE_CHECKING:
-    from ..core import Engine
     from .config import MappingConfig
-    from .service import EventSourceMapping
 
-log = logging.getLogger("harness.engine.esm.service")
+log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.02
 PAUSED_RECHECK_SECONDS = 0.5
@@ -62,8 +61,8 @@ def sqs_event_record(message: QueueMessage, queue: QueueRef) -> dict[str, Any]:
 class QueuePoller:
     """Delivers one SQS queue to one mapping's function, one batch at a time."""
 
-    def __init__(self, engine: Engine, mapping: EventSourceMapping):
-        self.engine = engine
+    def __init__(self, context: MappingContext, mapping: MappingHandle):
+        self.context = context
         self.mapping = mapping
         self.queue_arn = mapping.config.event_source_arn
         self._cond = threading.Condition()
@@ -118,7 +117,7 @@ class QueuePoller:
             if self.paused:
                 if not self._parked:
                     self._parked = True
-                    self.engine.activity.changed()
+                    self.context.activity.changed()
                 self._sleep(PAUSED_RECHECK_SECONDS)
                 continue
             self._parked = False
@@ -156,7 +155,7 @@ class QueuePoller:
             self._deliver(queue, batch)
         finally:
             self._in_flight = 0
-            self.engine.activity.changed()
+            self.context.activity.changed()
         return True
 
     def _deliver(self, queue: QueueRef, batch: list[QueueMessage]) -> None:
@@ -180,7 +179,7 @@ class QueuePoller:
         function = config.function
         payload = json.dumps({"Records": [record for _, record in kept]}).encode()
         try:
-            outcome = self.engine.runtime.invoke(
+            outcome = self.context.invoker.invoke(
                 function.name,
                 payload,
                 source="sqs",

@@ -24,25 +24,63 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from ..dynamodb.records import StreamRecord
 from ..kernel.errors import EngineError
-from ..lambda_.runtime import Throttled
+from ..kernel.invoking import Throttled
+from ..kernel.stream_records import StreamRecord
 from . import destinations
 from .batch_responses import FAILED, PARTIAL, SUCCESS, BatchVerdict, describe_error, judge
 from .tumbling import TumblingWindow
 
 if TYPE_CHECKING:
-    from .stream_poller import StreamPoller
+    from .config import MappingConfig
+    from .context import MappingContext, MappingHandle
 
-log = logging.getLogger("harness.engine.esm.service")
+log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # a batch closes at 6 MB of payload (Lambda quotas)
 READ_CHUNK = 1000  # GetRecords' limit
 IDLE_RECHECK_SECONDS = 0.5  # wake now and then even without a signal, in case one was missed
 SHARD_CHECK_SECONDS = 0.25  # how often an idle lane asks whether its shard has closed
 THROTTLE_BACKOFF_SECONDS = 0.05
+
+
+class LaneHost(Protocol):
+    """What a lane needs of the poller that runs it (``stream_poller.StreamPoller``)."""
+
+    context: MappingContext
+    mapping: MappingHandle
+    stream_arn: str
+    stopping: bool
+    paused: bool
+    generation: int
+
+    @property
+    def config(self) -> MappingConfig: ...
+
+    @property
+    def halted(self) -> bool: ...
+
+    def wait(self, generation: int, timeout: float | None) -> None:
+        """Sleep until woken after ``generation`` or until ``timeout`` passes."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """A backoff that a pause or stop cuts short."""
+        ...
+
+    def changed(self) -> None:
+        """Some work finished: let quiesce look again."""
+        ...
+
+    def lane_finished(self, lane: ShardLane) -> None:
+        """This lane read all of its closed shard."""
+        ...
+
+    def shard_closed(self, shard_id: str) -> bool:
+        """Whether the shard has closed."""
+        ...
 
 
 def retry_backoff(retries: int) -> float:
@@ -105,7 +143,7 @@ class ShardLane:
 
     def __init__(
         self,
-        poller: StreamPoller,
+        poller: LaneHost,
         shard_id: str,
         index: int,
         lanes: int,
@@ -210,7 +248,7 @@ class ShardLane:
 
     def _fill(self) -> None:
         config = self.poller.config
-        streams = self.poller.engine.streams
+        streams = self.poller.context.streams
         capacity = max(2 * config.batch_size, READ_CHUNK)
         while len(self._buffer) < capacity:
             try:
@@ -252,7 +290,7 @@ class ShardLane:
             return False
         # closed: done once nothing follows the cursor
         try:
-            rest = self.poller.engine.streams.read(
+            rest = self.poller.context.streams.read(
                 self.poller.stream_arn, self.shard_id, self._cursor, 1
             )
         except EngineError:
@@ -390,7 +428,7 @@ class ShardLane:
             payload += b"," + json.dumps(fields).encode()[1:-1]
         payload += b"}"
         try:
-            result = poller.engine.runtime.invoke(
+            result = poller.context.invoker.invoke(
                 function.name,
                 payload,
                 source="stream",
@@ -422,7 +460,7 @@ class ShardLane:
         self._finish(len(part))
         self.poller.mapping.note_result(True)
         function = self.poller.config.function
-        if part and self.poller.engine.faults.take_redelivery(function.name):
+        if part and self.poller.context.redeliveries.take_redelivery(function.name):
             # at-least-once on demand: the same batch once more, its answer ignored
             log.info("mapping %s: redelivering a batch of %d", self.poller.mapping.uuid, len(part))
             self._invoke(part, final)

@@ -14,15 +14,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..dynamodb.records import StreamRecord, format_sequence
 from ..kernel.activity import PendingWork
 from ..kernel.errors import EngineError
+from ..kernel.stream_records import StreamRecord, format_sequence
+from .context import MappingContext, MappingHandle
 from .stream_lane import LaneState, ShardLane, lane_of
 
 if TYPE_CHECKING:
-    from ..core import Engine
     from .config import MappingConfig
-    from .service import EventSourceMapping
 
 JOIN_SECONDS = 5.0
 
@@ -30,8 +29,8 @@ JOIN_SECONDS = 5.0
 class StreamPoller:
     """Delivers one DynamoDB stream to one mapping's function."""
 
-    def __init__(self, engine: Engine, mapping: EventSourceMapping):
-        self.engine = engine
+    def __init__(self, context: MappingContext, mapping: MappingHandle):
+        self.context = context
         self.mapping = mapping
         self.stream_arn = mapping.config.event_source_arn
         self._cond = threading.Condition()
@@ -60,7 +59,7 @@ class StreamPoller:
     def start(self) -> None:
         """Create the lanes: at the shards' ends (LATEST) or their beginnings (TRIM_HORIZON)."""
         from_latest = self.config.starting_position == "LATEST"
-        streams = self.engine.streams
+        streams = self.context.streams
         try:
             shards = streams.get_stream(self.stream_arn).shards
         except EngineError:
@@ -102,7 +101,7 @@ class StreamPoller:
             self._finished.add(lane.shard_id)
             self._lanes.pop(lane.shard_id, None)
             try:
-                shards = self.engine.streams.get_stream(self.stream_arn).shards
+                shards = self.context.streams.get_stream(self.stream_arn).shards
             except EngineError:
                 shards = []
             for shard in shards:
@@ -192,11 +191,11 @@ class StreamPoller:
 
     def changed(self) -> None:
         """Some work finished: let quiesce look again."""
-        self.engine.activity.changed()
+        self.context.activity.changed()
 
     def shard_closed(self, shard_id: str) -> bool:
         try:
-            stream = self.engine.streams.get_stream(self.stream_arn)
+            stream = self.context.streams.get_stream(self.stream_arn)
         except EngineError:
             return True
         shard = stream.shard(shard_id)
@@ -206,7 +205,7 @@ class StreamPoller:
 
     def pending(self) -> list[PendingWork]:
         """Every shard (lane) with records not yet finished."""
-        streams = self.engine.streams
+        streams = self.context.streams
         with self._lock:
             lanes = [lane for group in self._lanes.values() for lane in group]
             waiting = dict(self._waiting)
@@ -278,7 +277,7 @@ class StreamPoller:
     def _first_after(self, shard_id: str, cursor: int | None) -> str | None:
         """The sequence number of the first record after ``cursor`` (for reports)."""
         try:
-            following = self.engine.streams.read(self.stream_arn, shard_id, cursor, 1)
+            following = self.context.streams.read(self.stream_arn, shard_id, cursor, 1)
         except EngineError:
             return None
         return following[0].sequence_string if following else None
@@ -286,7 +285,7 @@ class StreamPoller:
     def _unstarted_shards(self) -> list[PendingWork]:
         """Shards that rolled over after the lanes last looked: their records are owed too."""
         try:
-            shards = self.engine.streams.get_stream(self.stream_arn).shards
+            shards = self.context.streams.get_stream(self.stream_arn).shards
         except EngineError:
             return []
         with self._lock:

@@ -10,7 +10,7 @@ The interface (used by the Lambda runtime, the stream mappings and /_harness/fau
 - ``take_redelivery(function)`` is called by a stream mapping after a successful batch: True
   means deliver that batch once more (AWS delivers at least once; this makes "more than once"
   happen on demand so idempotency can be tested);
-- ``take_api(call)`` is called by the router for API requests (api_faults.py) while
+- ``take_api(call)`` is called by the router for API requests (api_calls.py) while
   ``has_api_faults()``: it consumes and returns the fault whose service, action and ``match``
   fit the call, so the request is answered with the AWS error instead of being served;
 - ``list()`` shows what is still armed; ``clear()`` disarms everything.
@@ -31,12 +31,10 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..kernel.names import function_name
 from . import api_calls as api_faults
-
-if TYPE_CHECKING:
-    from ..core import Engine
 
 ERROR_KINDS = ("exception", "timeout", "crash", "throttle")
 _ERROR_FIELDS = frozenset(("function", "error", "times", "match"))
@@ -118,14 +116,6 @@ class ApiFault:
         return out
 
 
-def function_name(name_or_arn: str) -> str:
-    """The bare function name of a name, a partial ARN or a (qualified) ARN."""
-    parts = name_or_arn.split(":")
-    if "function" in parts:
-        return parts[parts.index("function") + 1]
-    return parts[0]
-
-
 def event_contains(event: Any, subset: Any) -> bool:
     """Whether ``subset`` is found in ``event``: objects by key, lists by element, else equal."""
     if isinstance(subset, dict):
@@ -173,8 +163,7 @@ def _did_you_mean(value: Any, choices: tuple[str, ...]) -> str:
 class FaultRegistry:
     """Active faults, consumed by the Lambda runtime and the stream mappings."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault | ApiFault] = []
         self._ids = itertools.count(1)

@@ -1,120 +1,120 @@
-"""One HTTP endpoint: routes each request to one of the engine's services or to moto."""
+"""One HTTP endpoint: tries the routes the services declared, in order, then hands the request
+to moto.
+
+The server knows no service: the composition root (``engine/core.py``) gives it every route
+(``kernel.routing.Route``) and how to hand a request to moto (``MotoHandoff``). Whatever goes
+wrong is answered in the protocol the client speaks (``kernel.wire``), never as an HTML page.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
 import socket
 import threading
 import traceback
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from .. import moto_seam
-from ..dynamodb import requests as dynamodb_requests
-from ..faults import api_calls as api_faults
 from ..kernel.errors import EngineError
-
-if TYPE_CHECKING:
-    from ..core import Engine
+from ..kernel.routing import Route
+from ..kernel.wire import error_response, protocol_of
 
 _log = logging.getLogger(__name__)
-_INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
-_INVOKE_ASYNC = re.compile(r"^/2014-11-13/functions/(?P<name>[^/]+)/invoke-async/?$")
-_MAPPINGS = re.compile(r"^/2015-03-31/event-source-mappings/?(?P<uuid>[^/]*)/?$")
-_USER_REQUEST = re.compile(
-    r"^/restapis/(?P<api>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$"
-)
-_EXECUTE_API = re.compile(r"^/_aws/execute-api/(?P<api>[^/]+)(?:/(?P<stage>[^/]*))?(?P<path>/.*)?$")
-#: requests that need moto's API Gateway (installed just after the endpoint comes up)
-_APIGATEWAY_PATHS = (
-    "/restapis",
-    "/v2/",
-    "/_aws/execute-api/",
-    "/apikeys",
-    "/usageplans",
-    "/domainnames",
-    "/vpclinks",
-    "/account",
-    "/clientcertificates",
-    "/tags/",
-)
+
+#: what the moto handoff answers when moto raises: an AWS error for the request, or None
+CrashAnswer = Callable[[Request, Exception], EngineError | None]
+
+
+@dataclass(frozen=True)
+class MotoHandoff:
+    """How a request the engine does not serve itself reaches moto.
+
+    ``serialize(request)`` is held while moto serves the request (moto's backends are not
+    thread-safe); ``crash_answers`` turn an exception moto raised into the AWS error the client
+    gets (the first that answers wins; otherwise an ``InternalFailure``).
+    """
+
+    app: Callable[..., Iterable[bytes]]
+    serialize: Callable[[Request], AbstractContextManager[Any]] = lambda request: (
+        contextlib.nullcontext()
+    )
+    crash_answers: Sequence[CrashAnswer] = field(default=())
 
 
 class EngineApp:
     """The WSGI application of the embedded endpoint."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.moto_app = moto_seam.create_moto_app()
+    def __init__(self, routes: Sequence[Route], moto: MotoHandoff):
+        self.routes = tuple(routes)
+        self.moto_handoff = moto
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
+        route: Route | None = None
         try:
-            response = self.route(request)
+            response = None
+            for route in self.routes:
+                groups = route.match(request)
+                if groups is not None:
+                    response = route.handler(request, groups)
+                    if response is not None:
+                        break
         except EngineError as err:
-            response = err.to_response()
+            response = _error(err, route, request)
         except Exception as err:  # a bug of ours: say so as an AWS-shaped 500, never HTML
             detail = "".join(traceback.format_exception(err)[-3:])
-            response = EngineError(
+            failure = EngineError(
                 f"internal error in the harness engine: {err!r}\n{detail}",
                 code="InternalFailure",
                 status=500,
-            ).to_response()
+            )
+            response = _error(failure, route, request)
         if response is None:
-            return self.moto(environ, start_response)
+            return self.moto(request, environ, start_response)
         return response(environ, start_response)
 
-    def route(self, request: Request) -> Response | None:
-        """Pick the service for a request; None means moto."""
-        path = request.path
-        engine = self.engine
-        if path.startswith("/_harness/"):
-            return engine.introspection.handle(request)
-        if path.startswith(_APIGATEWAY_PATHS):
-            engine.wait_until_warm()
-        match = _USER_REQUEST.match(path) or _EXECUTE_API.match(path)
-        if match:
-            return engine.apigateway.handle(
-                request, match.group("api"), match.group("stage") or "", match.group("path") or "/"
-            )
-        target = request.headers.get("X-Amz-Target", "")
-        if target.startswith("DynamoDBStreams_20120810."):
-            return engine.streams.handle(request, target.split(".", 1)[1])
-        match = _INVOKE.match(path)
-        if match and request.method == "POST":
-            return engine.runtime.handle_invoke_api(request, match.group("name"))
-        match = _INVOKE_ASYNC.match(path)
-        if match and request.method == "POST":
-            return engine.runtime.handle_invoke_async_api(request, match.group("name"))
-        match = _MAPPINGS.match(path)
-        if match:
-            return engine.mappings.handle_api(request, match.group("uuid") or None)
-        if engine.faults.has_api_faults():
-            faulted = api_faults.faulted_answer(engine.faults, request)
-            if faulted is not None:
-                return faulted
-        if dynamodb_requests.is_dynamodb_request(request):
-            dynamodb_requests.check_request(request)  # what moto would crash on is refused here
-        return None
-
-    def moto(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        """Hand the request to moto; DynamoDB requests are serialized (see moto_seam)."""
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
+    def moto(
+        self, request: Request, environ: dict[str, Any], start_response: Any
+    ) -> Iterable[bytes]:
+        """Hand the request to moto, serialized as the handoff says; a crash is an AWS error."""
+        handoff = self.moto_handoff
         try:
-            if target.startswith("DynamoDB_20120810."):
-                with moto_seam.dynamodb_lock:
-                    # consume the body inside the lock, so the write happens in it
-                    return list(self.moto_app(environ, start_response))
-            return self.moto_app(environ, start_response)  # type: ignore[no-any-return]
+            with handoff.serialize(request):
+                # consume the body inside the lock, so that a write happens in it
+                return list(handoff.app(environ, start_response))
         except Exception as err:  # moto crashed: answer as AWS would, never with an HTML page
-            _log.warning("moto raised on %s %s", environ.get("PATH_INFO"), target, exc_info=True)
-            body = environ.get(dynamodb_requests.BODY_KEY) or {}
-            refusal = dynamodb_requests.refusal_for_crash(err, body)
-            return refusal.to_response()(environ, start_response)  # type: ignore[no-any-return]
+            _log.warning(
+                "moto raised on %s %s",
+                environ.get("PATH_INFO"),
+                environ.get("HTTP_X_AMZ_TARGET", ""),
+                exc_info=True,
+            )
+            answer = next(
+                (a for a in (c(request, err) for c in handoff.crash_answers) if a is not None),
+                None,
+            )
+            if answer is None:
+                answer = EngineError(
+                    f"internal error: moto failed on this request ({type(err).__name__}); "
+                    "see the engine's log",
+                    code="InternalFailure",
+                    status=500,
+                )
+            response = error_response(answer, protocol_of(request))
+            return response(environ, start_response)  # type: ignore[no-any-return]
+
+
+def _error(err: EngineError, route: Route | None, request: Request) -> Response:
+    """The error in the protocol of the route that raised it (or of the request)."""
+    if route is not None and route.match(request) is not None:
+        return error_response(err, route.protocol, namespace=route.namespace)
+    return error_response(err, protocol_of(request))
 
 
 class _NoDelayHandler(WSGIRequestHandler):

@@ -6,9 +6,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class ActivitySignal(Protocol):
+    """What a service calls whenever its pending work changes (the ``Activity`` below)."""
+
+    def changed(self) -> None:
+        """Signal that some work started or finished."""
+        ...
 
 
 class Activity:
@@ -56,3 +64,18 @@ class PendingWork:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "description": self.description, **self.details}
+
+
+@dataclass(frozen=True)
+class IdleReport:
+    """The answer to "is the pipeline idle?"."""
+
+    idle: bool
+    waited_ms: float
+    pending: list[PendingWork]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"idle": self.idle, "waitedMs": round(self.waited_ms, 3)}
+        if not self.idle:
+            out["pending"] = [p.to_json() for p in self.pending]
+        return out

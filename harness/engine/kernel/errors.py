@@ -1,10 +1,12 @@
-"""Errors of the embedded engine: each carries the AWS error code a client sees."""
+"""The engine's errors: each carries the AWS error code and HTTP status a client sees.
+
+How an error is written on the wire depends on the protocol of the service that answers
+(``wire.error_response``); the error itself knows no HTTP.
+"""
 
 from __future__ import annotations
 
-import json
-
-from werkzeug.wrappers import Response
+from typing import Any
 
 
 class EngineError(Exception):
@@ -21,23 +23,13 @@ class EngineError(Exception):
         if status is not None:
             self.status = status
 
-    def to_response(self, style: str = "json") -> Response:
-        """Render the error the way an AWS JSON protocol (or REST-JSON) service does."""
-        if style == "rest":
-            headers = {"x-amzn-ErrorType": self.code}
-            body = {"Type": "User", "message": self.message, "__type": self.code}
-        else:
-            headers = {}
-            body = {
-                "__type": f"com.amazonaws.dynamodb.v20120810#{self.code}",
-                "message": self.message,
-            }
-        return Response(
-            json.dumps(body),
-            status=self.status,
-            headers=headers,
-            content_type="application/x-amz-json-1.0" if style == "json" else "application/json",
-        )
+    def extra_fields(self) -> dict[str, Any]:
+        """Members the error body carries besides the code and message (Lambda's ``Reason``)."""
+        return {}
+
+    def extra_headers(self) -> dict[str, str]:
+        """Headers the error response carries besides the protocol's own."""
+        return {}
 
 
 class ResourceNotFound(EngineError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import shutil
 import subprocess
 import tempfile
@@ -23,9 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from werkzeug.wrappers import Response
-
 from ..kernel.errors import EngineError
+from ..kernel.invoking import Throttled
 from ..moto_seam import FunctionSpec
 from .process_monitor import ProcessMonitor
 from .sandbox import (
@@ -46,32 +44,6 @@ IDLE_TIMEOUT_SECONDS = 300.0
 MAX_IDLE_WORKERS = 16
 #: How long shutdown waits for worker processes to end after killing them.
 EXIT_WAIT_SECONDS = 2.0
-
-
-class Throttled(EngineError):
-    """The function has no concurrency left (reserved concurrency reached, or reserved 0)."""
-
-    code = "TooManyRequestsException"
-    status = 429
-
-    def __init__(
-        self,
-        message: str = "Rate Exceeded.",
-        *,
-        reason: str = "ReservedFunctionConcurrentInvocationLimitExceeded",
-    ):
-        super().__init__(message)
-        self.reason = reason
-
-    def to_response(self, style: str = "rest") -> Response:
-        """Lambda's throttling error, with the Reason field boto3 exposes."""
-        body = {"Reason": self.reason, "Type": "User", "message": self.message}
-        return Response(
-            json.dumps(body),
-            status=self.status,
-            headers={"x-amzn-ErrorType": self.code, "Retry-After": "1"},
-            content_type="application/json",
-        )
 
 
 FunctionKey = tuple[str, str, str]  # account, region, name: what concurrency is counted on

@@ -4,7 +4,7 @@ Functions run in real worker processes under awslambdaric (AWS's own runtime cli
 Runtime API (``runtime_api.py``), in a sandbox that sees only what Lambda provides
 (``sandbox.py``), from a pool of warm workers (``worker_pool.py``). This module is the face the
 rest of the engine uses: ``invoke`` (synchronous), ``invoke_async`` (the Event invocation type),
-``pending`` for quiesce, and the HTTP handlers of the Invoke API (``invoke_api.py``).
+and ``pending`` for quiesce. The Invoke API's HTTP face is ``api.py``.
 """
 
 from __future__ import annotations
@@ -14,25 +14,23 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from werkzeug.wrappers import Request, Response
 
 from .. import moto_seam
-from ..kernel.activity import PendingWork
+from ..kernel.activity import ActivitySignal, PendingWork
 from ..kernel.errors import EngineError, ResourceNotFound
-from ..kernel.records import InvocationRecord
-from . import invoke_api
+from ..kernel.invoking import InvokeOutcome, Payload, Throttled
+from ..kernel.names import function_arn
+from ..kernel.protocols import FunctionFaults
+from ..kernel.record_log import RecordLog
 from .logs import InvocationLog, write_to_cloudwatch
-from .pool import Throttled, WorkerPool
+from .pool import WorkerPool
+from .records import InvocationRecord
 from .workers import Invocation, RunResult, Worker, crash_result, timeout_result
 
-if TYPE_CHECKING:
-    from ..core import Engine
-
-__all__ = ["InvokeOutcome", "LambdaRuntime", "Throttled"]
+__all__ = ["LambdaRuntime"]
 
 #: Lambda gives a function's init phase 10 s; past that the init is retried inside the invoke.
 INIT_SECONDS = 10.0
@@ -40,25 +38,6 @@ INIT_SECONDS = 10.0
 EVENT_THREADS = 16
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass
-class InvokeOutcome:
-    """The result of one invocation, as Lambda's Invoke API reports it."""
-
-    request_id: str
-    payload: bytes
-    function_error: str | None  # "Unhandled" when the function failed, else None
-    error_type: str | None  # errorType of the failure (Sandbox.Timedout, Runtime.ExitError, ...)
-    logs: str
-    duration_ms: float
-    executed_version: str = "$LATEST"
-
-    def json(self) -> Any:
-        """The payload decoded as JSON (None for an empty payload)."""
-        if not self.payload:
-            return None
-        return json.loads(self.payload)
 
 
 class InvalidRequestContent(EngineError):
@@ -74,7 +53,7 @@ class InvalidRuntime(EngineError):
     status = 502
 
 
-def encode_payload(payload: bytes | dict[str, Any] | list[Any] | str | None) -> bytes:
+def encode_payload(payload: Payload) -> bytes:
     """The event as JSON bytes: dicts and lists are serialized, str and bytes are JSON text."""
     if payload is None:
         return b"{}"
@@ -104,9 +83,21 @@ class _Tracked:
 class LambdaRuntime:
     """Runs functions in warm worker processes (one invocation per worker at a time)."""
 
-    def __init__(self, engine: Engine, *, idle_timeout: float | None = None):
-        self.engine = engine
-        self.pool = WorkerPool(lambda: engine.url, engine.activity.changed)
+    def __init__(
+        self,
+        activity: ActivitySignal,
+        endpoint_url: Callable[[], str],
+        region: str,
+        faults: FunctionFaults,
+        *,
+        idle_timeout: float | None = None,
+    ):
+        self.activity = activity
+        self.region = region
+        self.faults = faults
+        #: every invocation, in start order (GET /_harness/invocations)
+        self.invocations: RecordLog[InvocationRecord] = RecordLog()
+        self.pool = WorkerPool(endpoint_url, activity.changed)
         if idle_timeout is not None:
             self.pool.idle_timeout = idle_timeout
         self._tracked: dict[str, _Tracked] = {}
@@ -133,7 +124,7 @@ class LambdaRuntime:
         """Drop queued Event invocations and stop every worker."""
         self._cancel_queued()
         self.pool.stop_workers()
-        self.engine.activity.changed()
+        self.activity.changed()
 
     def _cancel_queued(self) -> None:
         with self._lock:
@@ -154,12 +145,12 @@ class LambdaRuntime:
     ) -> moto_seam.FunctionSpec:
         """The function's current configuration; ResourceNotFound when it does not exist."""
         account = account_id or moto_seam.DEFAULT_ACCOUNT
-        region = region or self.engine.region
+        region = region or self.region
         try:
             spec = moto_seam.get_function(account, region, function, qualifier)
         except moto_seam.FunctionNotFound as err:
             raise ResourceNotFound(
-                f"Function not found: {_function_arn(function, account, region, qualifier)}",
+                f"Function not found: {function_arn(function, account, region, qualifier)}",
                 status=404,  # Lambda's REST API answers 404 (DynamoDB's says 400)
             ) from err
         if not spec.runtime.startswith("python"):
@@ -172,7 +163,7 @@ class LambdaRuntime:
     def invoke(
         self,
         function: str,
-        payload: bytes | dict[str, Any] | list[Any] | str | None,
+        payload: Payload,
         *,
         source: str = "invoke",
         account_id: str | None = None,
@@ -188,13 +179,13 @@ class LambdaRuntime:
         """
         spec = self.resolve(function, account_id=account_id, region=region, qualifier=qualifier)
         body = encode_payload(payload)
-        arn = _function_arn(spec.name, spec.account_id, spec.region, qualifier)
+        arn = function_arn(spec.name, spec.account_id, spec.region, qualifier)
         return self._run(spec, body, source, str(uuid.uuid4()), arn, client_context, block=False)
 
     def invoke_async(
         self,
         function: str,
-        payload: bytes | dict[str, Any] | list[Any] | str | None,
+        payload: Payload,
         *,
         source: str = "invoke",
         account_id: str | None = None,
@@ -233,7 +224,7 @@ class LambdaRuntime:
             spec = self.resolve(
                 queued.arn, account_id=queued.account_id, region=queued.region, qualifier=qualifier
             )
-            arn = _function_arn(spec.name, spec.account_id, spec.region, qualifier)
+            arn = function_arn(spec.name, spec.account_id, spec.region, qualifier)
             self._run(spec, body, source, request_id, arn, None, block=True)
         except Throttled:
             _log.warning("Event invocation %s of %s dropped: throttled", request_id, queued.name)
@@ -258,12 +249,12 @@ class LambdaRuntime:
         *,
         block: bool,
     ) -> InvokeOutcome:
-        fault = self.engine.faults.take(spec.name, body)
+        fault = self.faults.take(spec.name, body)
         if fault == "throttle":
             raise Throttled()
         invocation = Invocation(request_id, spec, body, invoked_arn, client_context=client_context)
         worker = None if fault else self.pool.acquire(spec, invocation, block=block)
-        record = self.engine.invocations.append(
+        record = self.invocations.append(
             InvocationRecord(spec.name, request_id, source, body, started_at=time.time())
         )
         self._track(request_id, spec.name, source, "running")
@@ -399,12 +390,12 @@ class LambdaRuntime:
                 )
             else:
                 tracked.state = state
-        self.engine.activity.changed()
+        self.activity.changed()
 
     def _untrack(self, request_id: str) -> None:
         with self._lock:
             self._tracked.pop(request_id, None)
-        self.engine.activity.changed()
+        self.activity.changed()
 
     def pending(self) -> list[PendingWork]:
         """Invocations queued or running, with function and request id."""
@@ -428,23 +419,3 @@ class LambdaRuntime:
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for tests)."""
         return self.pool.worker_pids()
-
-    # -- HTTP ------------------------------------------------------------------------------
-
-    def handle_invoke_api(self, request: Request, name: str) -> Response:
-        """POST /2015-03-31/functions/{name}/invocations."""
-        return invoke_api.handle_invoke(self, request, name)
-
-    def handle_invoke_async_api(self, request: Request, name: str) -> Response:
-        """POST /2014-11-13/functions/{name}/invoke-async/ (the legacy InvokeAsync)."""
-        return invoke_api.handle_invoke_async(self, request, name)
-
-
-def _function_arn(function: str, account: str, region: str, qualifier: str | None) -> str:
-    """The ARN Lambda names in messages and hands the runtime (qualified when invoked so)."""
-    if function.startswith("arn:"):
-        return (
-            function if qualifier is None or function.count(":") >= 7 else f"{function}:{qualifier}"
-        )
-    arn = f"arn:aws:lambda:{region}:{account}:function:{function}"
-    return f"{arn}:{qualifier}" if qualifier else arn

@@ -14,25 +14,24 @@ Where a message goes, by protocol:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from .. import moto_seam
-from ..kernel.activity import PendingWork
+from ..kernel.activity import ActivitySignal, PendingWork
 from ..kernel.errors import EngineError
-from ..kernel.records import Delivery, Notification, RecordLog
-
-if TYPE_CHECKING:
-    from ..core import Engine
+from ..kernel.invoking import Invoker
+from ..kernel.loopback_guard import is_loopback_host
+from ..kernel.record_log import RecordLog
+from .records import Delivery, Notification
 
 # SNS gives an HTTP(S) endpoint 15 seconds to answer before it counts the attempt as failed
 HTTP_TIMEOUT_SECONDS = 15.0
@@ -142,8 +141,9 @@ class DeliveryLanes:
 class NotificationService:
     """Records every Publish and delivers it to each subscription; moto_seam.PublishListener."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, activity: ActivitySignal, invoker: Invoker):
+        self.activity = activity
+        self.invoker = invoker
         self.log: RecordLog[Notification] = RecordLog()
         self._lock = threading.Lock()
         self._pending: dict[int, DeliveryJob] = {}  # keyed by id() of the job's Delivery
@@ -168,7 +168,7 @@ class NotificationService:
             self._pending.clear()
         self._lanes.drop_queued()
         self.log.clear()
-        self.engine.activity.changed()
+        self.activity.changed()
 
     def pending(self) -> list[PendingWork]:
         """One PendingWork per delivery not finished yet."""
@@ -245,7 +245,7 @@ class NotificationService:
         for job in jobs:
             if not self._lanes.submit(job.subscription.arn, job):
                 self._fail_all([job], "the engine is not running")
-        self.engine.activity.changed()
+        self.activity.changed()
 
     # -- delivery (on a lane thread) ---------------------------------------------------------
 
@@ -265,7 +265,7 @@ class NotificationService:
             job.delivery.status = status
             job.delivery.detail = detail
             self._pending.pop(id(job.delivery), None)
-        self.engine.activity.changed()
+        self.activity.changed()
 
     def _send(self, job: DeliveryJob) -> tuple[str, str | None]:
         sub, published = job.subscription, job.published
@@ -273,7 +273,7 @@ class NotificationService:
             moto_seam.deliver_with_moto(sub, published)
             return "delivered", None
         if sub.protocol == "lambda":
-            request_id = self.engine.runtime.invoke_async(
+            request_id = self.invoker.invoke_async(
                 sub.endpoint, lambda_event(sub, published), source="sns"
             )
             return "delivered", f"invoked asynchronously, request id {request_id}"
@@ -287,7 +287,7 @@ class NotificationService:
                 job.delivery.status = "failed"
                 job.delivery.detail = reason
                 self._pending.pop(id(job.delivery), None)
-        self.engine.activity.changed()
+        self.activity.changed()
 
 
 def lambda_event(
@@ -362,13 +362,9 @@ def require_loopback(url: str) -> None:
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https"):
         raise DeliveryRefused(f"not an http(s) URL: {url}")
-    if host == "localhost" or host.endswith(".localhost"):
+    # a host name is not resolved: resolving could itself reach the network
+    if is_loopback_host(host, wildcard_ok=False):
         return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass  # a host name: not resolved, since resolving could itself reach the network
     raise DeliveryRefused(
         f"refused: {url} is not a loopback address (127.0.0.0/8, ::1 or localhost); "
         "the engine delivers to HTTP endpoints on this machine only"

@@ -1,17 +1,23 @@
-"""The HTTP face of Lambda's Invoke and InvokeAsync operations (REST-JSON, as boto3 calls them)."""
+"""The HTTP face of Lambda's Invoke and InvokeAsync operations (REST-JSON, as boto3 calls them),
+and ``/_harness/invocations``. The control plane (CreateFunction, ...) is moto's."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import re
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Request, Response
 
 from .. import moto_seam
 from ..kernel.errors import EngineError, ValidationError
+from ..kernel.names import function_name
+from ..kernel.routing import HarnessEndpoint, Parameter, Route, since_parameter
+from ..kernel.wire import WireProtocol, error_response, json_response
 from .logs import log_tail
 
 if TYPE_CHECKING:
@@ -22,6 +28,75 @@ LOG_TYPES = ("None", "Tail")
 #: Request payload limits: 6 MB for a synchronous invoke, 1 MB for an Event invoke.
 MAX_SYNC_REQUEST = 6 * 1024 * 1024
 MAX_EVENT_REQUEST = 1024 * 1024
+
+
+_INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+_INVOKE_ASYNC = re.compile(r"^/2014-11-13/functions/(?P<name>[^/]+)/invoke-async/?$")
+
+
+def routes(runtime: LambdaRuntime) -> list[Route]:
+    """Invoke and InvokeAsync, served by the runtime (moto serves the rest of Lambda's API)."""
+
+    def invoke(request: Request, groups: Mapping[str, str]) -> Response:
+        return handle_invoke(runtime, request, groups["name"])
+
+    def invoke_async(request: Request, groups: Mapping[str, str]) -> Response:
+        return handle_invoke_async(runtime, request, groups["name"])
+
+    post = frozenset({"POST"})
+    return [
+        Route("lambda invoke", invoke, path=_INVOKE, methods=post, protocol=WireProtocol.REST_JSON),
+        Route(
+            "lambda invoke-async",
+            invoke_async,
+            path=_INVOKE_ASYNC,
+            methods=post,
+            protocol=WireProtocol.REST_JSON,
+        ),
+    ]
+
+
+def harness_endpoints(runtime: LambdaRuntime) -> list[HarnessEndpoint]:
+    """``/_harness/invocations``: every function run, whatever triggered it."""
+
+    def invocations(request: Request) -> Response:
+        log = runtime.invocations
+        if request.method == "DELETE":
+            count = len(log.snapshot())
+            log.clear()
+            return json_response({"cleared": count})
+        wanted_function = request.args.get("function")
+        wanted_source = request.args.get("source")
+        since = since_parameter(request)
+        records = sorted(log.snapshot(), key=lambda record: record.started_at)
+        return json_response(
+            [
+                record.to_json()
+                for record in records
+                if (since is None or record.started_at >= since)
+                and (
+                    wanted_function is None
+                    or function_name(record.function) == function_name(wanted_function)
+                )
+                and (wanted_source is None or record.source == wanted_source)
+            ]
+        )
+
+    return [
+        HarnessEndpoint(
+            "/_harness/invocations",
+            ("GET", "DELETE"),
+            invocations,
+            "GET: every function run in start order, with its event, result or error, duration "
+            "and logs (also runs still going: finished false). DELETE: forget them; answers "
+            '{"cleared": N}.',
+            (
+                Parameter("function", "only runs of this function (name or ARN)"),
+                Parameter("source", "only runs triggered so: invoke, stream, sqs, sns or api"),
+                Parameter("since", "only runs started at or after this time (epoch seconds)"),
+            ),
+        )
+    ]
 
 
 class RequestTooLarge(EngineError):
@@ -36,19 +111,19 @@ def handle_invoke(runtime: LambdaRuntime, request: Request, name: str) -> Respon
     try:
         return _invoke(runtime, request, name)
     except EngineError as err:
-        return err.to_response("rest")
+        return error_response(err, WireProtocol.REST_JSON)
 
 
 def handle_invoke_async(runtime: LambdaRuntime, request: Request, name: str) -> Response:
     """POST /2014-11-13/functions/{name}/invoke-async/: an Event invoke, answered {"Status": 202}."""
     try:
-        account, region = moto_seam.account_region(request.headers, runtime.engine.region)
+        account, region = moto_seam.account_region(request.headers, runtime.region)
         body = request.get_data()
         if len(body) > MAX_EVENT_REQUEST:
             raise RequestTooLarge(_too_large_message(MAX_EVENT_REQUEST, "InvokeAsync"))
         request_id = runtime.invoke_async(name, body, account_id=account, region=region)
     except EngineError as err:
-        return err.to_response("rest")
+        return error_response(err, WireProtocol.REST_JSON)
     return Response(
         json.dumps({"Status": 202}),
         status=202,
@@ -63,7 +138,7 @@ def _invoke(runtime: LambdaRuntime, request: Request, name: str) -> Response:
     qualifier = request.args.get("Qualifier") or None
     _check_enum("invocationType", invocation_type, INVOCATION_TYPES)
     _check_enum("logType", log_type, LOG_TYPES)
-    account, region = moto_seam.account_region(request.headers, runtime.engine.region)
+    account, region = moto_seam.account_region(request.headers, runtime.region)
     body = request.get_data()
     if invocation_type == "DryRun":
         spec = runtime.resolve(name, account_id=account, region=region, qualifier=qualifier)
