@@ -1,6 +1,6 @@
 """Faults of AWS API calls: answer a matching request with an AWS error instead of serving it.
 
-The fault registry (faults.py) holds the armed faults; this module knows the wire:
+The fault registry (registry.py) holds the armed faults; this module knows the wire:
 
 - which services can be faulted, their actions and error codes (from botocore's service
   model, so codes and HTTP statuses are AWS's own), and which errors botocore's default
@@ -21,15 +21,12 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
 import botocore.session
 from werkzeug.wrappers import Request, Response
-
-if TYPE_CHECKING:
-    from .registry import FaultRegistry
 
 #: services whose API calls can be faulted (query protocol, served by moto through the router)
 SERVICES = ("sns",)
@@ -187,14 +184,3 @@ def error_response(service: str, error: ApiError, message: str) -> Response:
         headers={"x-amzn-RequestId": request_id},
         content_type="text/xml",
     )
-
-
-def faulted_answer(registry: FaultRegistry, request: Request) -> Response | None:
-    """The error answer when an armed fault fits the request; None lets it through."""
-    call = api_call(request, registry.api_services())
-    if call is None:
-        return None
-    fault = registry.take_api(call)
-    if fault is None:
-        return None
-    return error_response(call.service, fault.error, fault.message())

@@ -178,3 +178,20 @@ def _seconds(raw: str) -> float:
             f"timeout must be between 0 and {MAX_QUIESCE_SECONDS:g} seconds, got {raw}"
         )
     return value
+
+
+def reference_table(endpoints: Sequence[HarnessEndpoint]) -> str:
+    """The endpoints as a Markdown table: method and path, what each does, its parameters.
+
+    The README's ``/_harness/`` reference is this table (a test keeps them equal), so the
+    documentation cannot drift from the code.
+    """
+    lines = ["| Method and path | What it does | Parameters |", "|---|---|---|"]
+    for endpoint in endpoints:
+        parameters = "; ".join(
+            f"`{p.name}` ({p.where}): {p.description}" for p in endpoint.parameters
+        )
+        methods = ", ".join(endpoint.methods)
+        summary = endpoint.summary.replace("|", "\\|")
+        lines.append(f"| `{methods} {endpoint.path}` | {summary} | {parameters or '-'} |")
+    return "\n".join(lines) + "\n"
