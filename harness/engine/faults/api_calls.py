@@ -19,14 +19,16 @@ import functools
 import io
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 import botocore.session
 from werkzeug.wrappers import Request, Response
+
+from ..kernel import wire
+from ..kernel.errors import EngineError
+from ..kernel.wire import WireProtocol
 
 #: services whose API calls can be faulted (query protocol, served by moto through the router)
 SERVICES = ("sns",)
@@ -170,17 +172,10 @@ def _decoded(value: str) -> Any:
 
 def error_response(service: str, error: ApiError, message: str) -> Response:
     """The error as the service answers it (query protocol: an XML ErrorResponse)."""
-    request_id = str(uuid.uuid4())
     namespace = _service_model(service).metadata.get("xmlNamespace", "")
-    body = (
-        f'<ErrorResponse xmlns="{escape(namespace)}">'
-        f"<Error><Type>{'Sender' if error.sender_fault else 'Receiver'}</Type>"
-        f"<Code>{escape(error.code)}</Code><Message>{escape(message)}</Message></Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-    )
-    return Response(
-        body,
-        status=error.status,
-        headers={"x-amzn-RequestId": request_id},
-        content_type="text/xml",
+    return wire.error_response(
+        EngineError(message, code=error.code, status=error.status),
+        WireProtocol.QUERY,
+        namespace=namespace,
+        sender_fault=error.sender_fault,
     )
