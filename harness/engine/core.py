@@ -49,6 +49,7 @@ from .apigateway import api as apigateway_api
 from .apigateway.records import AccessRecord
 from .apigateway.service import ApiGatewayDataPlane
 from .dynamodb import api as dynamodb_api
+from .dynamodb.fast_path import DynamoDBFastPath
 from .dynamodb.streams import StreamService
 from .esm import api as esm_api
 from .esm.context import MappingContext
@@ -116,6 +117,8 @@ class Engine:
         self.activity = Activity()
         self.faults = FaultRegistry()
         self.streams = StreamService(self.activity, region)
+        #: the hot DynamoDB operations answered without moto's server (``enabled`` switches it)
+        self.dynamodb_fast_path = DynamoDBFastPath()
         self.runtime = LambdaRuntime(self.activity, lambda: self.url, region, self.faults)
         self.notifications = NotificationService(self.activity, self.runtime)
         self.mappings = MappingService(
@@ -169,7 +172,8 @@ class Engine:
             *lambda_api.routes(self.runtime),
             *esm_api.routes(self.mappings, self.region),
             *faults_api.routes(self.faults),
-            *dynamodb_api.routes(self.streams)[1:],  # DynamoDB's front-door checks
+            # DynamoDB's front-door checks, then its fast path
+            *dynamodb_api.routes(self.streams, self.dynamodb_fast_path)[1:],
         ]
 
     def _moto_handoff(self) -> MotoHandoff:

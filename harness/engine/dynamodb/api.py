@@ -13,16 +13,19 @@ from ..kernel.errors import EngineError, ValidationError
 from ..kernel.routing import HarnessEndpoint, Parameter, Route
 from ..kernel.wire import WireProtocol, json_body, json_response
 from . import requests as front_door
+from .fast_path import DynamoDBFastPath
 from .stream_api import StreamsApi
 from .streams import StreamService
 
 STREAMS_TARGET = "DynamoDBStreams_20120810."
 
 
-def routes(streams: StreamService) -> list[Route]:
-    """The Streams API, served from the stream store; and the checks of DynamoDB requests,
-    which answer only to refuse (a request that passes goes on to moto)."""
+def routes(streams: StreamService, fast_path: DynamoDBFastPath | None = None) -> list[Route]:
+    """The Streams API, served from the stream store; the checks of DynamoDB requests, which
+    answer only to refuse (a request that passes goes on); then the fast path for the hot data
+    plane operations (the rest goes on to moto)."""
     api = StreamsApi(streams)
+    fast = [fast_path.route()] if fast_path is not None else []
     return [
         Route(
             "dynamodbstreams",
@@ -36,6 +39,7 @@ def routes(streams: StreamService) -> list[Route]:
             when=front_door.is_dynamodb_request,
             protocol=WireProtocol.JSON,
         ),
+        *fast,
     ]
 
 

@@ -36,7 +36,9 @@ One module per area, each with its own state (listeners, installed flags) and ch
 - iam.py: AWS-managed policies on demand;
 - clients.py: the boto3 clients moto builds to route requests, cut off from the machine's AWS
   profile, files and credentials (no instance-metadata lookup);
-- dispatch.py: moto's request dispatch without the lookups it repeats on every request.
+- dispatch.py: moto's request dispatch without the lookups it repeats on every request;
+- json_wire.py: moto's JSON-protocol request parser and response serializer, compiled per shape;
+- dynamodb_direct.py: moto's DynamoDB handler called without moto's server (the fast path).
 """
 
 from __future__ import annotations
@@ -92,7 +94,12 @@ from .dynamodb import (
     ttl_attribute,
     uninstall_table_listener,
 )
+from .dynamodb_direct import DIRECT_OPERATIONS as DIRECT_DYNAMODB_OPERATIONS
+from .dynamodb_direct import DirectAnswer, check_dynamodb_direct_seams
+from .dynamodb_direct import answer as direct_dynamodb_answer
+from .dynamodb_direct import takes as direct_dynamodb_takes
 from .iam import provide_aws_managed_policies
+from .json_wire import check_json_wire_seams
 from .lambda_ import FunctionNotFound, FunctionSpec, get_function, put_function_logs
 from .sns import (
     PublishedMessage,
@@ -125,6 +132,7 @@ from .sqs import (
 
 __all__ = [
     "DEFAULT_ACCOUNT",
+    "DIRECT_DYNAMODB_OPERATIONS",
     "MOTO_VERSION",
     "SUPPORTED_MOTO",
     "TESTED_MOTO",
@@ -133,6 +141,7 @@ __all__ = [
     "ApiMethodView",
     "ApiResourceView",
     "DeploymentListener",
+    "DirectAnswer",
     "FunctionNotFound",
     "FunctionSpec",
     "HttpApiView",
@@ -161,6 +170,8 @@ __all__ = [
     "current_table_refs",
     "delete_queue_message",
     "deliver_with_moto",
+    "direct_dynamodb_answer",
+    "direct_dynamodb_takes",
     "due_ttl_keys",
     "dynamodb_lock",
     "expire_item",
@@ -203,6 +214,8 @@ def check_seams() -> None:
     check_apigateway_seams()
     check_client_seams()
     check_dispatch_seams()
+    check_json_wire_seams()
+    check_dynamodb_direct_seams()
 
 
 def install(tables: TableListener, publishes: PublishListener) -> None:
