@@ -18,12 +18,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from ..kernel.errors import EngineError
 from ..kernel.routing import Route
 from ..kernel.wire import error_response, protocol_of
+from .connections import KeepAliveHandler, OpenConnections
 
 _log = logging.getLogger(__name__)
 
@@ -117,26 +118,6 @@ def _error(err: EngineError, route: Route | None, request: Request) -> Response:
     return error_response(err, protocol_of(request))
 
 
-class _NoDelayHandler(WSGIRequestHandler):
-    """HTTP/1.1 keep-alive with Nagle's algorithm off: small responses leave at once."""
-
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def make_environ(self) -> dict[str, Any]:
-        environ = super().make_environ()
-        # WSGI title-cases header names and joins repeated ones; API Gateway events need both
-        # as the client sent them (multiValueHeaders, exact casing)
-        environ["harness.raw_headers"] = list(self.headers.items())
-        return environ
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # quiet: the engine keeps its own records
-
-
 class EngineServer:
     """The threaded HTTP server in front of an EngineApp."""
 
@@ -146,11 +127,13 @@ class EngineServer:
         self._socket = socket.create_server((host, port), family=family, backlog=128)
         try:
             self.server: BaseWSGIServer = ThreadedWSGIServer(
-                host, port, app, handler=_NoDelayHandler, fd=self._socket.fileno()
+                host, port, app, handler=KeepAliveHandler, fd=self._socket.fileno()
             )
         finally:
             self._socket.close()  # werkzeug keeps its own duplicate of the descriptor
         self.server.daemon_threads = True  # type: ignore[attr-defined]
+        self.connections = OpenConnections()
+        self.server.open_connections = self.connections  # type: ignore[attr-defined]
         self.thread: threading.Thread | None = None
 
     @property
@@ -179,3 +162,4 @@ class EngineServer:
             self.thread.join(timeout=2)
             self.thread = None
         self.server.server_close()
+        self.connections.close_all()  # keep-alive connections serve nothing after a stop
