@@ -42,6 +42,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from . import moto_seam
@@ -110,7 +111,16 @@ class Engine:
             boto3.client("dynamodb", endpoint_url=engine.url, ...)
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1"):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 4566,
+        region: str = "us-east-1",
+        *,
+        interpreters: Mapping[str, str] | None = None,
+    ):
+        """``interpreters``: the Python to run each declared runtime on (``{"python3.12":
+        "/usr/bin/python3.12"}``), beside those found on PATH."""
         self.host = host
         self.requested_port = port
         self.region = region
@@ -119,7 +129,9 @@ class Engine:
         self.streams = StreamService(self.activity, region)
         #: the hot DynamoDB operations answered without moto's server (``enabled`` switches it)
         self.dynamodb_fast_path = DynamoDBFastPath()
-        self.runtime = LambdaRuntime(self.activity, lambda: self.url, region, self.faults)
+        self.runtime = LambdaRuntime(
+            self.activity, lambda: self.url, region, self.faults, interpreters=interpreters
+        )
         self.notifications = NotificationService(self.activity, self.runtime)
         self.mappings = MappingService(
             MappingContext(

@@ -109,7 +109,9 @@ class KeepAliveHandler(WSGIRequestHandler):
         started: list[Any] = []
         written: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             started[:] = [status, headers]
             return written.append  # WSGI's legacy write(): buffered like the rest
 

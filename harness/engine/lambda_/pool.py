@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,18 @@ from typing import Any
 from ..kernel.errors import EngineError
 from ..kernel.invoking import Throttled
 from ..moto_seam import FunctionSpec
+from .interpreters import Interpreters, RuntimeChoice
 from .process_monitor import ProcessMonitor
 from .sandbox import (
     CodeCache,
+    base_environment,
     build_runtime_layer,
     log_stream_name,
     worker_command,
     worker_environment,
 )
-from .workers import Invocation, Worker
+from .workers import Invocation, Worker, WorkerProcess
+from .zygote import Zygote, ZygoteError, why_not_forked
 
 #: Lambda's default concurrency limit for an account.
 ACCOUNT_CONCURRENCY = 1000
@@ -45,6 +49,8 @@ MAX_IDLE_WORKERS = 16
 #: How long shutdown waits for worker processes to end after killing them.
 EXIT_WAIT_SECONDS = 2.0
 
+
+_log = logging.getLogger(__name__)
 
 FunctionKey = tuple[str, str, str]  # account, region, name: what concurrency is counted on
 
@@ -87,6 +93,8 @@ class WorkerPool:
         idle_timeout: float = IDLE_TIMEOUT_SECONDS,
         max_idle_workers: int = MAX_IDLE_WORKERS,
         account_concurrency: int = ACCOUNT_CONCURRENCY,
+        interpreters: Mapping[str, str] | None = None,
+        cache_dir: Path | None = None,
     ):
         self._endpoint_url = endpoint_url
         self._on_change = on_change
@@ -105,6 +113,18 @@ class WorkerPool:
         self._code: CodeCache | None = None
         self._spawner: ThreadPoolExecutor | None = None
         self._monitor: ProcessMonitor | None = None
+        self._cache_dir = cache_dir
+        #: which interpreter runs each declared runtime (``python3.12``...)
+        self.interpreters = Interpreters(
+            self._host_layer,
+            configured=interpreters,
+            layers_dir=cache_dir / "runtime-layers" if cache_dir is not None else None,
+        )
+        #: start workers by forking them from a parent that has imported the runtime (one per
+        #: interpreter); False starts each worker as a new interpreter
+        self.use_zygote = True
+        self._zygotes: dict[tuple[str, str], Zygote] = {}
+        self._forkable: dict[tuple[str, str], str | None] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -112,7 +132,11 @@ class WorkerPool:
         """Build the runtime layer and start the monitor and spawner threads."""
         self._root = Path(tempfile.mkdtemp(prefix="harness-lambda-"))
         self._layer = build_runtime_layer(self._root / "runtime")
-        self._code = CodeCache(self._root / "code")
+        # content-addressed, so it outlives the engine: the bytecode a worker compiles for a
+        # function's code (and its dependencies) is there for the next engine's workers
+        self._code = CodeCache(
+            self._cache_dir / "code" if self._cache_dir is not None else self._root / "code"
+        )
         # workers are started from one long-lived thread: PR_SET_PDEATHSIG fires when the
         # *thread* that forked the worker ends, so a short-lived request thread must not do it
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-spawner")
@@ -148,6 +172,9 @@ class WorkerPool:
             self._spawner.shutdown(wait=True)
         for worker in workers:
             worker.kill()
+        for zygote in list(self._zygotes.values()):
+            zygote.stop()
+        self._zygotes.clear()
         deadline = time.monotonic() + EXIT_WAIT_SECONDS
         for worker in workers:
             if worker.process is not None:
@@ -270,24 +297,36 @@ class WorkerPool:
                     return True
         return False
 
+    def _host_layer(self) -> Path:
+        if self._layer is None:
+            raise EngineError("the Lambda runtime is stopped", code="ServiceException", status=500)
+        return self._layer
+
     def _start(self, worker: Worker, spec: FunctionSpec) -> None:
         assert self._code is not None and self._layer is not None and self._root is not None
         assert self._spawner is not None and self._monitor is not None
+        choice = self.interpreters.choose(spec.runtime)
         task_root = self._code.task_root(spec, _code_digest(spec))
         env = worker_environment(
             spec,
             runtime_api=worker.api.address,
             endpoint_url=self._endpoint_url(),
             task_root=task_root,
-            runtime_dir=self._layer,
+            runtime_dir=choice.layer,
             log_stream=worker.log_stream,
             config_dir=self._root / "no-aws-config",
+            interpreter=choice.interpreter.executable,
         )
         worker.api.start()
 
-        def spawn() -> subprocess.Popen[bytes]:
+        def spawn() -> WorkerProcess:
+            # on the spawner thread: a zygote started here lives as long as the engine
+            if self.use_zygote:
+                forked = self._fork(choice, spec, task_root, env)
+                if forked is not None:
+                    return forked
             return subprocess.Popen(
-                worker_command(),
+                worker_command(choice.interpreter.executable),
                 env=env,
                 cwd=task_root,
                 stdin=subprocess.DEVNULL,
@@ -309,6 +348,35 @@ class WorkerPool:
         self._monitor.watch(worker)
         if worker.retired:
             worker.kill()  # retired (reset, shutdown) while its process was being started
+
+    def _fork(
+        self, choice: RuntimeChoice, spec: FunctionSpec, task_root: Path, env: dict[str, str]
+    ) -> WorkerProcess | None:
+        """A worker forked from the interpreter's zygote, or None to start one on its own."""
+        key = (choice.interpreter.executable, str(choice.layer))
+        zygote = self._zygotes.get(key)
+        if zygote is None or not zygote.alive:
+            zygote = Zygote(key[0], choice.layer, base_environment(key[0]))
+            try:
+                zygote.start()
+            except ZygoteError as err:
+                _log.warning("%s; workers start on their own", err)
+                self.use_zygote = False
+                return None
+            self._zygotes[key] = zygote
+        reason_key = (str(task_root), repr(sorted(spec.environment)))
+        if reason_key not in self._forkable:
+            reason = why_not_forked(spec.environment, task_root, zygote.preloaded)
+            self._forkable[reason_key] = reason
+            if reason is not None:
+                _log.info("workers of %s start on their own: %s", spec.name, reason)
+        if self._forkable[reason_key] is not None:
+            return None
+        try:
+            return zygote.spawn(env, task_root, spec.handler)
+        except ZygoteError as err:
+            _log.warning("%s; this worker starts on its own", err)
+            return None
 
     # -- monitor callbacks -----------------------------------------------------------------
 

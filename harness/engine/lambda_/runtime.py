@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import moto_seam
 from ..kernel.activity import ActivitySignal, PendingWork
@@ -51,6 +53,12 @@ class InvalidRuntime(EngineError):
 
     code = "InvalidRuntimeException"
     status = 502
+
+
+def default_cache_dir() -> Path:
+    """Where the runtime keeps what outlives an engine: unpacked function code with its
+    bytecode, and the runtime layers of other interpreters (``$XDG_CACHE_HOME/harness``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "harness"
 
 
 def encode_payload(payload: Payload) -> bytes:
@@ -91,13 +99,20 @@ class LambdaRuntime:
         faults: FunctionFaults,
         *,
         idle_timeout: float | None = None,
+        interpreters: Mapping[str, str] | None = None,
+        cache_dir: Path | None = None,
     ):
         self.activity = activity
         self.region = region
         self.faults = faults
         #: every invocation, in start order (GET /_harness/invocations)
         self.invocations: RecordLog[InvocationRecord] = RecordLog()
-        self.pool = WorkerPool(endpoint_url, activity.changed)
+        self.pool = WorkerPool(
+            endpoint_url,
+            activity.changed,
+            interpreters=interpreters,
+            cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
+        )
         if idle_timeout is not None:
             self.pool.idle_timeout = idle_timeout
         self._tracked: dict[str, _Tracked] = {}
@@ -252,6 +267,8 @@ class LambdaRuntime:
         fault = self.faults.take(spec.name, body)
         if fault == "throttle":
             raise Throttled()
+        # the interpreter (and, the first time, its runtime layer) before the init clock runs
+        self.pool.interpreters.choose(spec.runtime)
         invocation = Invocation(request_id, spec, body, invoked_arn, client_context=client_context)
         worker = None if fault else self.pool.acquire(spec, invocation, block=block)
         record = self.invocations.append(

@@ -15,6 +15,7 @@ import hashlib
 import importlib.metadata
 import io
 import os
+import shutil
 import sys
 import threading
 import uuid
@@ -135,7 +136,11 @@ def build_runtime_layer(dest: Path, roots: tuple[str, ...] = RUNTIME_ROOTS) -> P
 
 
 class CodeCache:
-    """Each function's code, unzipped once per content hash into a folder the runtime owns."""
+    """Each function's code, unzipped once per content hash into a folder of the cache.
+
+    Content-addressed: engines (and processes) share a folder for the same code, and the
+    bytecode a worker compiles there is reused by the next engine's workers.
+    """
 
     def __init__(self, root: Path):
         self.root = root
@@ -163,7 +168,13 @@ class CodeCache:
                     raise SandboxError(
                         f"the code of function {spec.name} is not a valid zip archive"
                     ) from err
-            staging.rename(target)
+            try:
+                staging.rename(target)
+            except OSError:
+                # another engine (another process) unpacked the same code meanwhile
+                if not target.is_dir():
+                    raise
+                shutil.rmtree(staging, ignore_errors=True)
         return target
 
 
@@ -182,18 +193,17 @@ def worker_environment(
     runtime_dir: Path,
     log_stream: str,
     config_dir: Path,
+    interpreter: str | None = None,
 ) -> dict[str, str]:
     """The environment of one worker: Lambda's variables, then the function's own.
 
     Nothing is inherited from the engine's process, so neither its credentials nor its
     settings leak into a function; boto3 inside the function reaches the engine through
-    ``AWS_ENDPOINT_URL`` with dummy credentials.
+    ``AWS_ENDPOINT_URL`` with dummy credentials. ``interpreter``: the Python that runs it
+    (its folder leads ``PATH``; default: the harness's).
     """
-    interpreter_bin = str(Path(sys.executable).parent)
     env = {
-        "PATH": f"{interpreter_bin}:/usr/local/bin:/usr/bin:/bin",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
+        **base_environment(interpreter),
         "AWS_REGION": spec.region,
         "AWS_DEFAULT_REGION": spec.region,
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
@@ -224,6 +234,17 @@ def worker_environment(
     return env
 
 
-def worker_command() -> list[str]:
-    """The command line of a worker: this interpreter without site-packages, then awslambdaric."""
-    return [sys.executable, "-S", "-P", "-c", BOOTSTRAP]
+def base_environment(interpreter: str | None = None) -> dict[str, str]:
+    """What every worker of an interpreter has, whatever its function (a zygote starts with it)."""
+    interpreter_bin = str(Path(interpreter or sys.executable).parent)
+    return {
+        "PATH": f"{interpreter_bin}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+    }
+
+
+def worker_command(interpreter: str | None = None) -> list[str]:
+    """The command line of a worker started on its own: the interpreter without site-packages,
+    then awslambdaric."""
+    return [interpreter or sys.executable, "-S", "-P", "-c", BOOTSTRAP]

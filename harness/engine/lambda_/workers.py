@@ -13,13 +13,12 @@ import json
 import os
 import queue
 import signal
-import subprocess
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import IO, Any, Protocol
 
 from ..moto_seam import FunctionSpec
 from .runtime_api import (
@@ -62,6 +61,22 @@ def new_trace_id() -> str:
         f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};"
         f"Parent={uuid.uuid4().hex[:16]};Sampled=0"
     )
+
+
+class WorkerProcess(Protocol):
+    """What the pool uses of a worker's process: ``subprocess.Popen``, or a forked worker."""
+
+    pid: int
+    returncode: int | None
+
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -199,7 +214,7 @@ class Worker:
         self.log_stream = log_stream
         self.id = uuid.uuid4().hex[:8]
         self.api = RuntimeApiServer(self, f"{spec.name}-{self.id}")
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: WorkerProcess | None = None
         self.pidfd: int | None = None
         self.started_at = time.monotonic()
         self.init_duration_ms: float | None = None  # set on the first GET /next
@@ -218,12 +233,13 @@ class Worker:
 
     # -- process ---------------------------------------------------------------------------
 
-    def attach(self, process: subprocess.Popen[bytes]) -> None:
+    def attach(self, process: WorkerProcess) -> None:
         """Take over the started process: its output pipe becomes non-blocking."""
         self.process = process
         assert process.stdout is not None
         os.set_blocking(process.stdout.fileno(), False)
-        self.pidfd = os.pidfd_open(process.pid)
+        open_pidfd = getattr(process, "open_pidfd", None)
+        self.pidfd = open_pidfd() if open_pidfd is not None else os.pidfd_open(process.pid)
 
     @property
     def pid(self) -> int | None:
