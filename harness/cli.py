@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import ConfigError, Settings, debug_enabled, load_settings
+from .config import ConfigError, Settings, debug_enabled, interpreter_paths, load_settings
 from .exit_codes import ExitCode
 
 
@@ -121,7 +121,12 @@ def serve(host: str | None, port: int | None, region: str | None) -> None:
     from .engine.serve import serve as serve_engine
 
     try:
-        code = serve_engine(settings.host, settings.port, settings.region)
+        code = serve_engine(
+            settings.host,
+            settings.port,
+            settings.region,
+            interpreters=interpreter_paths(settings),
+        )
     except ServeError as err:
         raise SetupFailed(str(err), err.__cause__) from err
     # the engine has stopped: skip the collector's walk over moto's object graph at exit,

@@ -39,6 +39,10 @@ class Settings:
     notify_email: str = "notify@example.com"
     #: refuse every connection, lookup and bind beyond this machine (harness/engine/loopback_guard)
     loopback_only: bool = False
+    #: the Python that runs each declared Lambda runtime on the embedded engine, beside those
+    #: found on PATH: "python3.12=/usr/bin/python3.12,python3.13=/opt/py313/bin/python3"
+    #: ([tool.harness] takes a table: interpreters = {"python3.12" = "/usr/bin/python3.12"})
+    interpreters: str = ""
     # where each value came from, for error messages ("--port", "HARNESS_PORT", "pyproject.toml")
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -53,6 +57,8 @@ def debug_enabled() -> bool:
 
 def _coerce(name: str, raw: Any, source: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    if name == "interpreters":
+        return _interpreters_text(raw, source)
     if kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -68,6 +74,30 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{source}: {name} must be an integer, got {raw!r}") from err
     return str(raw)
+
+
+def _interpreters_text(raw: Any, source: str) -> str:
+    """The ``interpreters`` setting as ``runtime=path`` pairs (a TOML table is accepted)."""
+    if isinstance(raw, dict):
+        pairs = [f"{runtime}={path}" for runtime, path in raw.items()]
+    else:
+        pairs = [p.strip() for p in str(raw).replace(";", ",").split(",") if p.strip()]
+    for pair in pairs:
+        runtime, sep, path = pair.partition("=")
+        if not sep or not runtime.strip().startswith("python") or not path.strip():
+            raise ConfigError(
+                f"{source}: interpreters must be runtime=path pairs "
+                f"(python3.12=/usr/bin/python3.12), got {pair!r}"
+            )
+    return ",".join(pairs)
+
+
+def interpreter_paths(settings: Settings) -> dict[str, str]:
+    """The ``interpreters`` setting as a mapping: runtime name -> interpreter path."""
+    return dict(
+        (runtime.strip(), path.strip())
+        for runtime, _, path in (p.partition("=") for p in settings.interpreters.split(",") if p)
+    )
 
 
 def _pyproject_table(start: Path) -> tuple[dict[str, Any], Path | None]:

@@ -136,6 +136,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"harness: stack {stack.outputs.stack_name} deployed to {stack.target.name} "
             f"in {stack.deploy_seconds:.2f} s"
         )
+        for note in stack.target.deploy_notes:
+            terminalreporter.write_line(f"harness: {note}")
 
 
 # -- fixtures for Python tests ---------------------------------------------------------------

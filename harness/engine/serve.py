@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Mapping
 from types import FrameType
 from typing import TextIO
 
@@ -42,6 +43,7 @@ def serve(
     region: str,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    interpreters: Mapping[str, str] | None = None,
 ) -> int:
     """Start the engine, print ``ready URL`` on one line, and serve until a stop signal.
 
@@ -75,7 +77,7 @@ def serve(
                 flush=True,
             )
         try:
-            engine = _start(host, port, region)
+            engine = _start(host, port, region, interpreters)
         except _StopRequested as stopped:
             print(f"harness serve: {stopped.signal_name} while starting: stopped", file=err)
             return 0
@@ -118,10 +120,12 @@ def _end_now(err: TextIO, why: str) -> None:
     os._exit(1)
 
 
-def _start(host: str, port: int, region: str) -> Engine:
+def _start(
+    host: str, port: int, region: str, interpreters: Mapping[str, str] | None = None
+) -> Engine:
     if port != 0:
         _require_free(host, port)
-    engine = Engine(host=host, port=port, region=region)
+    engine = Engine(host=host, port=port, region=region, interpreters=interpreters)
     try:
         return engine.start()  # stops what it started when it fails
     except OSError as error:

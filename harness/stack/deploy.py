@@ -44,7 +44,10 @@ class Deployer:
         options: DeployOptions | None = None,
         account_id: str | None = None,
         log: Callable[[str], None] | None = None,
+        python_for: Callable[[str], tuple[str, str | None]] | None = None,
     ):
+        """``python_for(runtime)``: the Python the target runs a ``python3.x`` runtime on (the
+        version to package dependencies for) and why, when it is not the one named."""
         self.client = client
         self.stack_name = stack_name
         self.region = region
@@ -54,6 +57,9 @@ class Deployer:
         self.options = options or DeployOptions()
         self._account_id = account_id
         self.log = log or (lambda message: None)
+        self.python_for = python_for or (lambda runtime: (runtime, None))
+        #: what the user should read even when the deploy's log is not shown
+        self.notes: list[str] = []
 
     @property
     def account_id(self) -> str:
@@ -202,12 +208,17 @@ class _DeployRun:
             if code.get("S3Bucket") != LOCAL_CODE_BUCKET:
                 continue
             key = str(code.get("S3Key"))
+            runtime = str(props.get("Runtime", "python3.11"))
+            if runtime.startswith("python"):
+                declared, (runtime, note) = runtime, self.deployer.python_for(runtime)
+                if note:
+                    self.deployer.notes.append(f"{logical_id} declares {declared}: {note}")
+                    self.deployer.log(self.deployer.notes[-1])
             if key in self.code_zips:
                 continue
             path = self.template.code_paths.get(key)
             if path is None:
                 raise TemplateError(f"resource {logical_id}: no local code recorded for {key!r}")
-            runtime = str(props.get("Runtime", "python3.11"))
             architecture = str((props.get("Architectures") or ["x86_64"])[0])
             packaged = self.deployer.packager.package(path, runtime, architecture)
             self.deployer.log(

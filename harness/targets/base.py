@@ -60,6 +60,8 @@ class Target(ABC):
     #: optional abilities: "expire" (TTL expiry on demand), "fault" (fault injection),
     #: "quiesce" (an exact idle signal), "invocations" (function invocation records)
     capabilities: frozenset[str] = frozenset()
+    #: what the last deploy had to tell the user (which Python runs a function, and why)
+    deploy_notes: tuple[str, ...] = ()
 
     @abstractmethod
     def start(self) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from ..config import Settings
+from ..config import Settings, interpreter_paths
 from ..stack.errors import StackError
 from ..stack.sam import parse_template_text
 from ..stack.state import StackState
@@ -54,6 +54,7 @@ def create_target(
             state_dir=state_dir,
             cache_dir=cache_dir,
             log=log,
+            interpreters=interpreter_paths(settings),
         )
     if settings.target == "localstack":
         return LocalStackTarget(
@@ -112,6 +113,8 @@ def up(
         raise
     for line in describe(outputs, target.name, time.monotonic() - started):
         echo(line)
+    for note in target.deploy_notes:
+        echo(note)
     if isinstance(target, LocalStackTarget):
         target.keep_running()
     in_process = isinstance(target, EmbeddedTarget) and target.engine is not None

@@ -67,6 +67,11 @@ class DeployingTarget(Target):
         """The account resources live in, when known without asking (None: ask STS)."""
         return None
 
+    def python_for(self, runtime: str) -> tuple[str, str | None]:
+        """The Python version to package a ``runtime`` function's dependencies for, and a note
+        when it is not the one the runtime names (the target runs the runtime it names)."""
+        return runtime, None
+
     def after_deploy(self, state: StackState) -> None:
         """Add what the target needs beside the stack (recorded in ``state.extras``)."""
 
@@ -80,6 +85,7 @@ class DeployingTarget(Target):
         deployer = self.deployer()
         loaded = load_template(template, parameters, self.region, self.cache_dir)
         state = deployer.deploy(loaded, parameters)
+        self.deploy_notes = tuple(deployer.notes)
         try:
             self.after_deploy(state)
         except Exception:
@@ -132,6 +138,7 @@ class DeployingTarget(Target):
             options=self.deploy_options(),
             account_id=self.account_id(),
             log=self.log,
+            python_for=self.python_for,
         )
 
     def topic_arns(self) -> set[str]:

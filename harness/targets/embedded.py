@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,10 +46,12 @@ class EmbeddedTarget(DeployingTarget):
         state_dir: Path | str = DEFAULT_STATE_DIR,
         cache_dir: Path | str = DEFAULT_CACHE_DIR,
         log: Callable[[str], None] | None = None,
+        interpreters: Mapping[str, str] | None = None,
     ):
         super().__init__(
             stack_name=stack_name, region=region, state_dir=state_dir, cache_dir=cache_dir, log=log
         )
+        self._interpreters = dict(interpreters or {})
         self.engine = engine
         self._url = url.rstrip("/") if url else None
         self._host = host
@@ -65,7 +67,12 @@ class EmbeddedTarget(DeployingTarget):
             from ..engine import Engine, EngineStartFailed
 
             try:
-                self._owned = Engine(host=self._host, port=self._port, region=self.region).start()
+                self._owned = Engine(
+                    host=self._host,
+                    port=self._port,
+                    region=self.region,
+                    interpreters=self._interpreters,
+                ).start()
             except EngineStartFailed as err:
                 raise TargetError(str(err)) from err
             except OSError as err:
@@ -101,6 +108,16 @@ class EmbeddedTarget(DeployingTarget):
         if self._url is not None:
             return self._url
         raise TargetError("the embedded target is not started")
+
+    def python_for(self, runtime: str) -> tuple[str, str | None]:
+        """The Python the engine runs ``runtime`` on (to package for it), and why when it is
+        not the one the runtime names."""
+        answer = self._http.get(
+            f"{self.endpoint_url}/_harness/runtimes", params={"runtime": runtime}, timeout=660
+        )
+        answer.raise_for_status()
+        chosen = answer.json()
+        return str(chosen["packaging"]), chosen.get("note")
 
     def pipeline_records_url(self) -> str | None:
         """The engine keeps the pipeline's records at its own endpoint."""

@@ -207,3 +207,57 @@ def test_destroy_goes_on_past_failures_and_reports_them(tmp_path: Path, thing: F
     with pytest.raises(DestroyIncomplete, match=r"1 resource\(s\) could not be removed"):
         runner.destroy(state)
     assert thing.events[-2:] == ["delete C", "delete A"]
+
+
+def test_code_is_packaged_for_the_python_the_target_runs_it_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function declaring python3.12 on a target that runs it on 3.11 gets 3.11 wheels, and
+    the deploy says so once for that function."""
+    from harness.stack import deploy as deploy_module
+    from harness.stack.sam import LOCAL_CODE_BUCKET
+
+    code = tmp_path / "fn"
+    code.mkdir()
+    (code / "app.py").write_text("def handler(e, c):\n    return 1\n")
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": "python3.12",
+            "Handler": "app.handler",
+            "Code": {"S3Bucket": LOCAL_CODE_BUCKET, "S3Key": "fn"},
+        },
+    }
+    stack = template(tmp_path, {"Fn": function, "Other": dict(function)}, code_paths={"fn": code})
+    packaged_for: list[str] = []
+    original = FunctionPackager.package
+
+    def spy(
+        self: FunctionPackager,
+        source: Any,
+        runtime: str = "python3.11",
+        architecture: str = "x86_64",
+    ) -> Any:
+        packaged_for.append(runtime)
+        return original(self, source, runtime, architecture)
+
+    monkeypatch.setattr(FunctionPackager, "package", spy)
+    logged: list[str] = []
+    target_deployer = Deployer(
+        client=lambda service: None,
+        stack_name="st",
+        region="eu-west-1",
+        target="test",
+        packager=FunctionPackager(tmp_path / "cache"),
+        account_id="111122223333",
+        log=logged.append,
+        python_for=lambda runtime: ("python3.11", f"{runtime} runs on 3.11 here"),
+    )
+    run = deploy_module._DeployRun(target_deployer, stack, {})
+    run.package_code(run.plan())
+    assert packaged_for == ["python3.11"], "one package per code folder, built for 3.11"
+    assert target_deployer.notes == [
+        "Fn declares python3.12: python3.12 runs on 3.11 here",
+        "Other declares python3.12: python3.12 runs on 3.11 here",
+    ]
+    assert target_deployer.notes[0] in logged

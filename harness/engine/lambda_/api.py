@@ -82,7 +82,32 @@ def harness_endpoints(runtime: LambdaRuntime) -> list[HarnessEndpoint]:
             ]
         )
 
+    def runtimes(request: Request) -> Response:
+        wanted = request.args.get("runtime")
+        if wanted is not None:
+            if not wanted.startswith("python"):
+                raise ValidationError(
+                    f"runtime must be a Python runtime (python3.12), got {wanted!r}"
+                )
+            return json_response(runtime.pool.interpreters.choose(wanted).to_json())
+        return json_response(
+            {
+                "configured": runtime.pool.interpreters.configured,
+                "chosen": [choice.to_json() for choice in runtime.pool.interpreters.chosen()],
+            }
+        )
+
     return [
+        HarnessEndpoint(
+            "/_harness/runtimes",
+            ("GET",),
+            runtimes,
+            "Which Python runs each declared runtime: with ?runtime=python3.12, the interpreter "
+            "chosen for it (found on PATH or configured, else the harness's own, with a note "
+            "saying why), the Python version its dependencies are packaged for, and the note; "
+            "without, every choice made so far and the configured interpreters.",
+            (Parameter("runtime", "a Lambda Python runtime name, e.g. python3.12"),),
+        ),
         HarnessEndpoint(
             "/_harness/invocations",
             ("GET", "DELETE"),
@@ -95,7 +120,7 @@ def harness_endpoints(runtime: LambdaRuntime) -> list[HarnessEndpoint]:
                 Parameter("source", "only runs triggered so: invoke, stream, sqs, sns or api"),
                 Parameter("since", "only runs started at or after this time (epoch seconds)"),
             ),
-        )
+        ),
     ]
 
 

@@ -326,7 +326,7 @@ class WorkerPool:
                 if forked is not None:
                     return forked
             return subprocess.Popen(
-                worker_command(choice.interpreter.executable),
+                worker_command(choice.interpreter.executable, choice.interpreter.version),
                 env=env,
                 cwd=task_root,
                 stdin=subprocess.DEVNULL,
@@ -356,7 +356,9 @@ class WorkerPool:
         key = (choice.interpreter.executable, str(choice.layer))
         zygote = self._zygotes.get(key)
         if zygote is None or not zygote.alive:
-            zygote = Zygote(key[0], choice.layer, base_environment(key[0]))
+            zygote = Zygote(
+                key[0], choice.layer, base_environment(key[0]), choice.interpreter.version
+            )
             try:
                 zygote.start()
             except ZygoteError as err:

@@ -37,6 +37,8 @@ RUNTIME_ROOTS = ("boto3", "awslambdaric")
 #: Source of the ``python -c`` program each worker runs before handing over to awslambdaric.
 BOOTSTRAP = """\
 import os, sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]  # the working directory, which -P keeps off the path on Python 3.11+
 import ctypes
 # PR_SET_PDEATHSIG (1) = SIGKILL (9): the kernel ends this worker if the engine dies abruptly
 ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)
@@ -244,7 +246,16 @@ def base_environment(interpreter: str | None = None) -> dict[str, str]:
     }
 
 
-def worker_command(interpreter: str | None = None) -> list[str]:
+def interpreter_flags(version: tuple[int, int] | None = None) -> list[str]:
+    """No site-packages, and (Python 3.11+) no working directory or script folder on the path
+    (older Pythons have no -P: the programs run drop that entry themselves)."""
+    version = version or (sys.version_info[0], sys.version_info[1])
+    return ["-S", "-P"] if version >= (3, 11) else ["-S"]
+
+
+def worker_command(
+    interpreter: str | None = None, version: tuple[int, int] | None = None
+) -> list[str]:
     """The command line of a worker started on its own: the interpreter without site-packages,
     then awslambdaric."""
-    return [interpreter or sys.executable, "-S", "-P", "-c", BOOTSTRAP]
+    return [interpreter or sys.executable, *interpreter_flags(version), "-c", BOOTSTRAP]

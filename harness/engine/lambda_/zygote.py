@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from .sandbox import interpreter_flags
+
 #: the program each zygote runs (standard library only)
 ZYGOTE_PROGRAM = str(Path(__file__).with_name("zygote_main.py"))
 #: how long a zygote may take to import the runtime, and to fork one worker
@@ -95,8 +97,15 @@ class ForkedWorker:
 class Zygote:
     """One worker parent for one interpreter and runtime layer."""
 
-    def __init__(self, executable: str, layer: Path, environment: Mapping[str, str]):
+    def __init__(
+        self,
+        executable: str,
+        layer: Path,
+        environment: Mapping[str, str],
+        version: tuple[int, int] | None = None,
+    ):
         self.executable = executable
+        self.version = version
         self.layer = layer
         self._environment = dict(environment)
         self.process: subprocess.Popen[bytes] | None = None
@@ -131,7 +140,7 @@ class Zygote:
         }
         try:
             self.process = subprocess.Popen(
-                [self.executable, "-S", "-P", ZYGOTE_PROGRAM],
+                [self.executable, *interpreter_flags(self.version), ZYGOTE_PROGRAM],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

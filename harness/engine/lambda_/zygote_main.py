@@ -24,14 +24,18 @@ and each worker with the zygote.
 
 from __future__ import annotations
 
+import os
+import sys
+
+if sys.path and sys.path[0] in ("", os.path.dirname(os.path.abspath(__file__))):
+    del sys.path[0]  # this file's folder (the harness's code): Pythons before 3.11 have no -P
+
 import contextlib
 import ctypes
 import gc
 import json
-import os
 import signal
 import socket
-import sys
 import time
 
 PR_SET_PDEATHSIG = 1
