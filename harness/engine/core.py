@@ -61,7 +61,7 @@ from .http.introspection import Introspection, engine_endpoints
 from .http.server import EngineApp, EngineServer, MotoHandoff
 from .kernel.activity import Activity, IdleReport, PendingWork
 from .kernel.errors import EngineAlreadyRunning, EngineError
-from .kernel.record_log import RecordLog
+from .kernel.record_log import WINDOW_SECONDS, RecordLog, RecordRetention
 from .kernel.routing import HarnessEndpoint, Route
 from .lambda_ import api as lambda_api
 from .lambda_.records import InvocationRecord
@@ -118,21 +118,31 @@ class Engine:
         region: str = "us-east-1",
         *,
         interpreters: Mapping[str, str] | None = None,
+        record_window: float = WINDOW_SECONDS,
     ):
         """``interpreters``: the Python to run each declared runtime on (``{"python3.12":
-        "/usr/bin/python3.12"}``), beside those found on PATH."""
+        "/usr/bin/python3.12"}``), beside those found on PATH. ``record_window``: seconds the
+        invocation, notification and API call records are kept at least (readers' holds and
+        the newest 1,000 of each are kept whatever their age)."""
         self.host = host
         self.requested_port = port
         self.region = region
         self.activity = Activity()
+        #: how long the record logs keep records, and the holds of readers that need them
+        self.records = RecordRetention(window_seconds=record_window)
         self.faults = FaultRegistry()
         self.streams = StreamService(self.activity, region)
         #: the hot DynamoDB operations answered without moto's server (``enabled`` switches it)
         self.dynamodb_fast_path = DynamoDBFastPath()
         self.runtime = LambdaRuntime(
-            self.activity, lambda: self.url, region, self.faults, interpreters=interpreters
+            self.activity,
+            lambda: self.url,
+            region,
+            self.faults,
+            interpreters=interpreters,
+            retention=self.records,
         )
-        self.notifications = NotificationService(self.activity, self.runtime)
+        self.notifications = NotificationService(self.activity, self.runtime, self.records)
         self.mappings = MappingService(
             MappingContext(
                 activity=self.activity,
@@ -142,7 +152,9 @@ class Engine:
                 region=region,
             )
         )
-        self.apigateway = ApiGatewayDataPlane(self.activity, self.runtime, lambda: self.port)
+        self.apigateway = ApiGatewayDataPlane(
+            self.activity, self.runtime, lambda: self.port, self.records
+        )
         self.introspection = Introspection(self.harness_endpoints())
         self._server: EngineServer | None = None
         self._warm = threading.Event()

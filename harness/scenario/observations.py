@@ -96,22 +96,29 @@ def in_topic(notification: CapturedNotification, topic: str | None) -> bool:
 
 
 class NotificationCursor:
-    """The notifications a scenario has not looked at yet, in publish order."""
+    """The notifications a scenario has not looked at yet, in publish order.
+
+    Remembers which notifications (by message id) were there at the start or have been looked
+    at, not a position in the target's list: a target may forget its oldest records (the
+    embedded engine keeps a bounded window), which would shift every position.
+    """
 
     def __init__(self, target: Target):
         self.target = target
-        self.position = len(target.notifications())
-        self._seen_up_to = self.position
+        self._seen = {n.message_id for n in target.notifications()}
+        self._returned: set[str] = set()
 
     def new(self, topic: str | None = None) -> list[CapturedNotification]:
         """Notifications published since the last :meth:`advance` (to ``topic`` only, if given)."""
         everything = self.target.notifications()
-        self._seen_up_to = len(everything)
-        return [n for n in everything[self.position :] if in_topic(n, topic)]
+        self._seen &= {n.message_id for n in everything}  # what the target forgot cannot return
+        fresh = [n for n in everything if n.message_id not in self._seen]
+        self._returned = {n.message_id for n in fresh}
+        return [n for n in fresh if in_topic(n, topic)]
 
     def advance(self) -> None:
         """Mark what the last :meth:`new` returned as seen (later arrivals stay new)."""
-        self.position = self._seen_up_to
+        self._seen |= self._returned
 
 
 # -- queue messages -------------------------------------------------------------------------

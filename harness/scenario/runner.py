@@ -28,6 +28,8 @@ from .variables import VariableScope, references
 GIVEN_SETTLE_SECONDS = 10.0
 #: how long earlier work (a previous scenario's retries, deliveries) may take to finish
 EARLIER_WORK_SECONDS = 30.0
+#: a scenario's hold on the target's records starts this long before the scenario
+HOLD_MARGIN_SECONDS = 60.0
 
 
 class RunObserver(Protocol):
@@ -115,7 +117,11 @@ class ScenarioRunner:
             )
             return result
         ctx: RunContext | None = None
+        hold: str | None = None
         try:
+            # the target keeps every record from here on until the scenario ends (its steps
+            # read them), however small the window of records it keeps
+            hold = self.target.hold_records(result.started_at - HOLD_MARGIN_SECONDS)
             self._settle_earlier_work()
             ctx = self._prepare(scenario, scope)
             if self.observer is not None:
@@ -133,6 +139,8 @@ class ScenarioRunner:
             result.outcome = "error"
             result.message = f"setting up ({scenario.source}): {type(err).__name__}: {err}"
         finally:
+            if hold is not None:
+                self.target.release_records(hold)
             if ctx is not None and ctx.faults_added:
                 self.target.clear_faults()
             result.variables = json_ready(scope.snapshot())

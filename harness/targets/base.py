@@ -116,6 +116,14 @@ class Target(ABC):
         the embedded engine keeps them)."""
         return None
 
+    def hold_records(self, since: float) -> str | None:
+        """Ask the target to keep every record from ``since`` (epoch seconds) on until
+        :meth:`release_records`; a token, or None where records are not forgotten."""
+        return None
+
+    def release_records(self, token: str) -> None:  # noqa: B027 - nothing to release by default
+        """Let the target forget what the hold kept."""
+
     def isolate(self) -> None:  # noqa: B027 - the default relies on unique ids, so does nothing
         """Let the next scenario start without the previous one's data.
 

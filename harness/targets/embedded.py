@@ -201,6 +201,13 @@ class EmbeddedTarget(DeployingTarget):
     def invocations(self) -> list[dict[str, Any]]:
         return list(self._harness("GET", "/_harness/invocations").json())
 
+    def hold_records(self, since: float) -> str | None:
+        """The engine keeps a bounded window of records: hold what a scenario may still read."""
+        return str(self._harness("POST", "/_harness/holds", json={"since": since}).json()["id"])
+
+    def release_records(self, token: str) -> None:
+        self._harness("DELETE", "/_harness/holds", params={"id": token})
+
     def isolate(self) -> None:
         """Empty the stack's tables once the pipeline is idle, writing no stream record.
 

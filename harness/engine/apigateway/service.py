@@ -28,7 +28,7 @@ from .. import moto_seam
 from ..kernel.activity import ActivitySignal, PendingWork
 from ..kernel.errors import EngineError, ResourceNotFound
 from ..kernel.invoking import Invoker
-from ..kernel.record_log import RecordLog
+from ..kernel.record_log import RecordLog, RecordRetention
 from ..moto_seam import HttpApiView, RestApiView, RestStageView
 from . import wire as apigw_wire
 from .events import (
@@ -76,12 +76,18 @@ class _InFlight:
 class ApiGatewayDataPlane:
     """Serves deployed APIs at /restapis/{id}/{stage}/_user_request_/ and /_aws/execute-api/."""
 
-    def __init__(self, activity: ActivitySignal, invoker: Invoker, port: Callable[[], int]):
+    def __init__(
+        self,
+        activity: ActivitySignal,
+        invoker: Invoker,
+        port: Callable[[], int],
+        retention: RecordRetention | None = None,
+    ):
         self.activity = activity
         self.invoker = invoker
         self._port = port
         #: every call through the data plane (GET /_harness/accesses)
-        self.accesses: RecordLog[AccessRecord] = RecordLog()
+        self.accesses: RecordLog[AccessRecord] = RecordLog(retention)
         self._lock = threading.Lock()
         self._deployments: dict[tuple[str, str], _Deployment] = {}
         self._http_routers: dict[tuple[str, tuple[Any, ...]], HttpRouter] = {}

@@ -21,8 +21,9 @@ from ... import __version__
 from .. import moto_seam
 from ..kernel.activity import IdleReport
 from ..kernel.errors import EngineError, ValidationError
+from ..kernel.record_log import HOLD_SECONDS, RecordRetention
 from ..kernel.routing import HarnessEndpoint, Parameter, Route
-from ..kernel.wire import json_response
+from ..kernel.wire import json_body, json_response
 
 # a quiesce longer than this is a mistake in the caller, not a slow pipeline
 MAX_QUIESCE_SECONDS = 300.0
@@ -51,6 +52,9 @@ class EngineControl(Protocol):
     @property
     def instance_id(self) -> str: ...
 
+    @property
+    def records(self) -> RecordRetention: ...
+
     def reset(self) -> None:
         """Forget every resource and record; stop every worker."""
         ...
@@ -61,7 +65,7 @@ class EngineControl(Protocol):
 
 
 def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
-    """Health, reset and quiesce."""
+    """Health, reset, quiesce and the record holds."""
 
     def health(request: Request) -> Response:
         return json_response(
@@ -84,6 +88,32 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
         timeout = DEFAULT_QUIESCE_SECONDS if raw is None else _seconds(raw)
         report = control.quiesce(timeout)
         return json_response(report.to_json(), status=200 if report.idle else 408)
+
+    def holds(request: Request) -> Response:
+        retention = control.records
+        if request.method == "POST":
+            body = json_body(request, ValidationError)
+            since, seconds = body.get("since"), body.get("seconds", HOLD_SECONDS)
+            hold_id = body.get("id")
+            if not isinstance(since, int | float) or not _finite_number(since):
+                raise ValidationError("since must be epoch seconds")
+            if not isinstance(seconds, int | float) or not _finite_number(seconds):
+                raise ValidationError("seconds must be a number of seconds up to a day")
+            if not 0 < seconds <= 24 * 3600:
+                raise ValidationError("seconds must be a number of seconds up to a day")
+            if hold_id is not None and not isinstance(hold_id, str):
+                raise ValidationError("id must be the id of a hold")
+            held = retention.hold(float(since), float(seconds), hold_id)
+            return json_response({"id": held, "since": float(since)})
+        if request.method == "DELETE":
+            return json_response({"released": retention.release(request.args.get("id", ""))})
+        return json_response(
+            {
+                "windowSeconds": retention.window_seconds,
+                "keepLast": retention.keep_last,
+                "holds": retention.holds(),
+            }
+        )
 
     return [
         HarnessEndpoint(
@@ -115,7 +145,32 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
                 ),
             ),
         ),
+        HarnessEndpoint(
+            "/_harness/holds",
+            ("GET", "POST", "DELETE"),
+            holds,
+            "The record logs (invocations, notifications, API calls) forget records older than "
+            "their window beyond the newest of each, unless a hold keeps them. POST {since} "
+            "holds every record from that time on and answers its id (POST {id, since} moves "
+            "and renews it); a hold not renewed lapses after `seconds`. DELETE ?id= releases "
+            "it. GET shows the window and the holds.",
+            (
+                Parameter("since", "keep records from this time on (epoch seconds)", "body"),
+                Parameter(
+                    "seconds", f"the hold lapses after this long (default {HOLD_SECONDS:g})", "body"
+                ),
+                Parameter("id", "the hold to move and renew (POST) or release (DELETE)"),
+            ),
+        ),
     ]
+
+
+def _finite_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
 
 
 class Introspection:

@@ -68,7 +68,9 @@ def harness_endpoints(runtime: LambdaRuntime) -> list[HarnessEndpoint]:
         wanted_function = request.args.get("function")
         wanted_source = request.args.get("source")
         since = since_parameter(request)
-        records = sorted(log.snapshot(), key=lambda record: record.started_at)
+        # a run is recorded when it starts: none started at or after ``since`` is older
+        kept = log.snapshot() if since is None else log.since(since)
+        records = sorted(kept, key=lambda record: record.started_at)
         return json_response(
             [
                 record.to_json()

@@ -196,9 +196,8 @@ class Interpreters:
                 check=False,
             )
             if done.returncode != 0:
-                result: Interpreter | str = (done.stderr.strip() or f"exit {done.returncode}")[
-                    -300:
-                ]
+                said = (done.stderr.strip() or f"exit {done.returncode}").splitlines()
+                result: Interpreter | str = said[0][:200]
             else:
                 path, (major, minor) = json.loads(done.stdout.strip().splitlines()[-1])
                 result = Interpreter(str(path), (int(major), int(minor)), source)

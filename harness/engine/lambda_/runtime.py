@@ -26,7 +26,7 @@ from ..kernel.errors import EngineError, ResourceNotFound
 from ..kernel.invoking import InvokeOutcome, Payload, Throttled
 from ..kernel.names import function_arn
 from ..kernel.protocols import FunctionFaults
-from ..kernel.record_log import RecordLog
+from ..kernel.record_log import RecordLog, RecordRetention
 from .logs import InvocationLog, write_to_cloudwatch
 from .pool import WorkerPool
 from .records import InvocationRecord
@@ -101,12 +101,13 @@ class LambdaRuntime:
         idle_timeout: float | None = None,
         interpreters: Mapping[str, str] | None = None,
         cache_dir: Path | None = None,
+        retention: RecordRetention | None = None,
     ):
         self.activity = activity
         self.region = region
         self.faults = faults
         #: every invocation, in start order (GET /_harness/invocations)
-        self.invocations: RecordLog[InvocationRecord] = RecordLog()
+        self.invocations: RecordLog[InvocationRecord] = RecordLog(retention)
         self.pool = WorkerPool(
             endpoint_url,
             activity.changed,

@@ -18,7 +18,7 @@ def harness_endpoints(service: NotificationService) -> list[HarnessEndpoint]:
             return json_response({"cleared": service.clear()})
         topic = request.args.get("topic") or None
         since = since_parameter(request)
-        records = service.notifications(topic)
+        records = service.notifications(topic, since)
         if since is not None:
             records = [r for r in records if epoch_of_iso(str(r.get("timestamp", ""))) >= since]
         return json_response(records)

@@ -30,7 +30,7 @@ from ..kernel.activity import ActivitySignal, PendingWork
 from ..kernel.errors import EngineError
 from ..kernel.invoking import Invoker
 from ..kernel.loopback_guard import is_loopback_host
-from ..kernel.record_log import RecordLog
+from ..kernel.record_log import RecordLog, RecordRetention
 from .records import Delivery, Notification
 
 # SNS gives an HTTP(S) endpoint 15 seconds to answer before it counts the attempt as failed
@@ -141,10 +141,15 @@ class DeliveryLanes:
 class NotificationService:
     """Records every Publish and delivers it to each subscription; moto_seam.PublishListener."""
 
-    def __init__(self, activity: ActivitySignal, invoker: Invoker):
+    def __init__(
+        self,
+        activity: ActivitySignal,
+        invoker: Invoker,
+        retention: RecordRetention | None = None,
+    ):
         self.activity = activity
         self.invoker = invoker
-        self.log: RecordLog[Notification] = RecordLog()
+        self.log: RecordLog[Notification] = RecordLog(retention)
         self._lock = threading.Lock()
         self._pending: dict[int, DeliveryJob] = {}  # keyed by id() of the job's Delivery
         self._generation = 0  # bumped by reset: jobs of an older generation are skipped
@@ -193,12 +198,18 @@ class NotificationService:
 
     # -- the record --------------------------------------------------------------------------
 
-    def notifications(self, topic: str | None = None) -> list[dict[str, Any]]:
-        """The record in publish order, as JSON; ``topic`` is a topic name or ARN."""
+    def notifications(
+        self, topic: str | None = None, since: float | None = None
+    ) -> list[dict[str, Any]]:
+        """The record in publish order, as JSON; ``topic`` is a topic name or ARN; ``since``
+        (epoch seconds) leaves out what was published before."""
+        # a message is recorded after moto stamped it: none stamped at or after ``since`` was
+        # recorded before it
+        kept = self.log.snapshot() if since is None else self.log.since(since)
         with self._lock:  # deliveries change status under this lock
             return [
                 n.to_json()
-                for n in self.log.snapshot()
+                for n in kept
                 if topic is None or topic in (n.topic_arn, n.topic_arn.rsplit(":", 1)[-1])
             ]
 
