@@ -61,6 +61,7 @@ def scenario_schema() -> dict[str, Any]:
 
 
 @functools.cache
+@functools.cache
 def _validator() -> Draft202012Validator:
     schema = scenario_schema()
     Draft202012Validator.check_schema(schema)

@@ -94,6 +94,44 @@ class _ScenarioYamlLoader(Reader, Scanner, Parser, Composer, SafeConstructor, _C
             self._depth -= 1
 
 
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _FastScenarioYamlLoader(CParser, SafeConstructor, _CoreSchemaResolver):  # type: ignore[misc]
+        """The same loader with libyaml's parser and composer (C), for text that cannot trip
+        them: the pure-Python loader reads anything else, and every file that has an error,
+        so messages and limits are the same either way."""
+
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            _CoreSchemaResolver.__init__(self)
+
+
+#: characters YAML refuses (PyYAML's reader reports them; the fast loader never sees them)
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _fast_loader_can_read(text: str) -> bool:
+    """Whether libyaml may read ``text``: printable, and nested (block indentation plus flow
+    brackets, counted generously) well within MAX_DEPTH, since its composer recurses in C."""
+    if not yaml.__with_libyaml__ or _NOT_PRINTABLE.search(text):
+        return False
+    deepest_block = max(
+        (len(line) - len(line.lstrip(" -?:")) for line in text.splitlines()), default=0
+    )
+    brackets = depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            brackets = max(brackets, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest_block + brackets < MAX_DEPTH
+
+
 def _core_int(written: str) -> int:
     """An integer as the YAML 1.2 core schema reads it (PyYAML's 1.1 rules read 010 as 8)."""
     text = written.replace("_", "")
@@ -271,8 +309,34 @@ def read_documents(text: str, file: str) -> tuple[list[YamlDocument], list[FileP
     A YAML syntax error ends the reading (nothing after it can be trusted) and is returned as a
     problem with its line.
     """
+    if _fast_loader_can_read(text):
+        try:
+            documents, problems = _read_with(_FastScenarioYamlLoader(text), text, file)
+        except yaml.YAMLError:
+            pass  # read again below, so the problem is reported as the pure loader words it
+        else:
+            if not problems:
+                return documents, problems
+    return _read_with(None, text, file)
+
+
+def _read_with(fast: Any, text: str, file: str) -> tuple[list[YamlDocument], list[FileProblem]]:
+    """Read with ``fast`` (libyaml; a YAML error propagates) or else the pure-Python loader."""
     documents: list[YamlDocument] = []
     problems: list[FileProblem] = []
+    if fast is not None:
+        try:
+            for index, node in enumerate(_nodes(fast)):
+                builder = _DocumentBuilder(fast, file)
+                value = builder.build(node, ())
+                problems += builder.problems
+                if value is not None:
+                    documents.append(
+                        YamlDocument(index, value, builder.source, node.start_mark.line + 1)
+                    )
+        finally:
+            fast.dispose()
+        return documents, problems
     try:
         loader = _ScenarioYamlLoader(text)  # checks the first characters at once
     except ReaderError as err:
@@ -312,7 +376,7 @@ def _unreadable_character(err: ReaderError, text: str, file: str) -> FileProblem
     return FileProblem(file, line, "", "printable text (YAML allows no control characters)", found)
 
 
-def _nodes(loader: _ScenarioYamlLoader) -> Iterator[Node]:
+def _nodes(loader: Any) -> Iterator[Node]:
     while loader.check_node():
         node = loader.get_node()
         if node is not None:

@@ -6,6 +6,7 @@ import pickle
 import re
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -588,3 +589,44 @@ def test_errors_survive_pickling_for_worker_processes(tmp_path: Path) -> None:
         error.field,
         str(error),
     )
+
+
+# -- libyaml reads what the pure-Python loader reads ------------------------------------------
+
+
+def _read_both(text: str, file: str) -> tuple[Any, Any]:
+    from harness.scenario import yaml_source
+
+    fast = yaml_source._read_with(yaml_source._FastScenarioYamlLoader(text), text, file)
+    pure = yaml_source._read_with(None, text, file)
+    return fast, pure
+
+
+def _comparable(read: Any) -> Any:
+    documents, problems = read
+    return (
+        [(d.index, repr(d.value), d.source.lines, d.source.spans, d.line) for d in documents],
+        problems,
+    )
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.scenario.yaml"))
+)
+def test_the_fast_reader_gives_what_the_pure_reader_gives(path: Path) -> None:
+    from harness.scenario import yaml_source
+
+    text = path.read_text()
+    assert yaml_source._fast_loader_can_read(text), "the reference files take the fast path"
+    fast, pure = _read_both(text, str(path))
+    assert _comparable(fast) == _comparable(pure)
+
+
+def test_text_the_fast_reader_must_not_see_goes_to_the_pure_reader() -> None:
+    from harness.scenario import yaml_source
+
+    assert not yaml_source._fast_loader_can_read("name: a\x00b\n")
+    deep = "steps: " + "[" * (yaml_source.MAX_DEPTH + 1) + "]" * (yaml_source.MAX_DEPTH + 1)
+    assert not yaml_source._fast_loader_can_read(deep)
+    documents, problems = yaml_source.read_documents(deep, "deep.yaml")
+    assert problems and "nesting deeper than" in problems[0].found + problems[0].expected
