@@ -189,13 +189,11 @@ def _another_python() -> str | None:
     candidates = sorted(pyenv.glob("3.*/bin/python3.*")) + sorted(
         Path("/usr/bin").glob("python3.*")
     )
+    wanted = {"3.9", "3.10", "3.12", "3.13", "3.14"} - {f"{HOST_VERSION[0]}.{HOST_VERSION[1]}"}
     for path in candidates:
         match = re.fullmatch(r"python(3\.\d+)", path.name)
-        if match and match.group(1) != f"{HOST_VERSION[0]}.{HOST_VERSION[1]}":
-            if match.group(1) in ("3.9", "3.10", "3.12", "3.13", "3.14") and os.access(
-                path, os.X_OK
-            ):
-                return str(path)
+        if match and match.group(1) in wanted and os.access(path, os.X_OK):
+            return str(path)
     return None
 
 

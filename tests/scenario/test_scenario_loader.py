@@ -628,5 +628,5 @@ def test_text_the_fast_reader_must_not_see_goes_to_the_pure_reader() -> None:
     assert not yaml_source._fast_loader_can_read("name: a\x00b\n")
     deep = "steps: " + "[" * (yaml_source.MAX_DEPTH + 1) + "]" * (yaml_source.MAX_DEPTH + 1)
     assert not yaml_source._fast_loader_can_read(deep)
-    documents, problems = yaml_source.read_documents(deep, "deep.yaml")
+    _, problems = yaml_source.read_documents(deep, "deep.yaml")
     assert problems and "nesting deeper than" in problems[0].found + problems[0].expected
