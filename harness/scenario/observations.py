@@ -257,17 +257,31 @@ class StreamCursor:
     """The table's stream records a scenario has not looked at yet.
 
     Keeps the last sequence number read in each shard; shards that appear later (DynamoDB
-    rotates them) are read from their start.
+    rotates them) are read from their start. A shard skipped to its end before any record was
+    read from it keeps a LATEST iterator instead (valid for 15 minutes on AWS), so skipping
+    never reads the records it skips.
     """
 
     def __init__(self, streams: Any, stream_arn: str):
         self.streams = streams  # a boto3 dynamodbstreams client
         self.stream_arn = stream_arn
         self._last: dict[str, str | None] = {}  # shard id -> last sequence number read
+        self._latest: dict[str, str] = {}  # shard id -> iterator at its end, nothing read since
 
     def skip_to_end(self) -> None:
         """Mark every record now in the stream as seen."""
-        self.new_records()
+        for shard in self._shards():
+            shard_id = shard["ShardId"]
+            ending = shard.get("SequenceNumberRange", {}).get("EndingSequenceNumber")
+            if ending:  # a closed shard gets no more records
+                self._last[shard_id] = str(ending)
+                continue
+            iterator = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="LATEST"
+            ).get("ShardIterator")
+            if iterator:
+                self._latest[shard_id] = iterator
+                self._last[shard_id] = None
 
     def new_records(self) -> list[dict[str, Any]]:
         """Records written since the previous call, oldest first (by creation time, then shard order)."""
@@ -277,6 +291,7 @@ class StreamCursor:
             for record in self._read_shard(shard_id):
                 number = record["dynamodb"]["SequenceNumber"]
                 self._last[shard_id] = number
+                self._latest.pop(shard_id, None)
                 found.append((_created(record), int(number), record))
             self._last.setdefault(shard_id, None)
         found.sort(key=lambda entry: (entry[0], entry[1]))
@@ -287,13 +302,15 @@ class StreamCursor:
 
     def _read_shard(self, shard_id: str) -> list[dict[str, Any]]:
         last = self._last.get(shard_id)
-        kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
-        if last is None:
-            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-        else:
-            kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
-            kwargs["SequenceNumber"] = last
-        iterator = self.streams.get_shard_iterator(**kwargs).get("ShardIterator")
+        iterator = self._latest.get(shard_id)
+        if iterator is None:
+            kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": shard_id}
+            if last is None:
+                kwargs["ShardIteratorType"] = "TRIM_HORIZON"
+            else:
+                kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
+                kwargs["SequenceNumber"] = last
+            iterator = self.streams.get_shard_iterator(**kwargs).get("ShardIterator")
         records: list[dict[str, Any]] = []
         # an open shard always hands back a next iterator, so "caught up" means empty pages;
         # AWS may return an empty page before later records, hence more than one
@@ -303,4 +320,6 @@ class StreamCursor:
             records += page.get("Records", [])
             empty_pages = 0 if page.get("Records") else empty_pages + 1
             iterator = page.get("NextShardIterator")
+            if not records and iterator and shard_id in self._latest:
+                self._latest[shard_id] = iterator  # still nothing new: wait here next time
         return records
