@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import signal
 import socket
@@ -82,6 +83,9 @@ def serve(
             print(f"harness serve: {stopped.signal_name} while starting: stopped", file=err)
             return 0
         starting = False
+        # what starting loaded (moto, its models) lives as long as the process: the collector
+        # need not walk it again at each full collection (a pause of 0.1 to 0.3 s each)
+        gc.freeze()
         try:
             print(f"ready {engine.url}", file=out, flush=True)
             # the wait returns when a handler sets the event; the timeout keeps the main thread
