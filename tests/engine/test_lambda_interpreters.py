@@ -147,17 +147,48 @@ def test_a_configured_interpreter_gets_a_zygote_of_its_own(
     assert "configured for python3.12" in chosen["note"]
 
 
-def test_a_function_with_its_own_boto3_starts_an_interpreter_of_its_own(
+def test_a_function_with_its_own_copy_of_a_runtime_module_gets_its_copy(
     engine: Engine, client: Callable[..., Any], interpreters: Callable[..., Interpreters]
+) -> None:
+    """As on AWS, the function's packaged module wins over the runtime's, also for the
+    runtime's own imports (botocore uses the function's jmespath); the worker is still forked,
+    and imports the runtime layer's modules afresh."""
+    interpreters()
+    source = """
+        import os, boto3, botocore.paginate, jmespath
+
+        def handler(event, context):
+            return [boto3.MARK, jmespath.MARK, botocore.paginate.jmespath.MARK, os.getppid()]
+        """
+    import jmespath
+
+    # a real copy of jmespath (botocore needs it to work), marked
+    folder = Path(jmespath.__file__).parent
+    extra = {f"jmespath/{path.name}": path.read_text() for path in folder.glob("*.py")}
+    extra["jmespath/__init__.py"] += '\nMARK = "packaged jmespath"\n'
+    extra["boto3/__init__.py"] = 'MARK = "packaged boto3"\n'
+    source = source.replace(
+        "import os, boto3, botocore.paginate, jmespath",
+        "import os, boto3, jmespath\n        import botocore.paginate",
+    )
+    name = deploy(client, source, extra=extra)
+    _, (boto3_mark, jmespath_mark, seen_by_botocore, ppid) = invoke(client("lambda"), name, {})
+    assert boto3_mark == "packaged boto3"
+    assert jmespath_mark == seen_by_botocore == "packaged jmespath"
+    _zygote_of(ppid)
+
+
+def test_a_function_that_shadows_a_standard_module_gets_an_interpreter_of_its_own(
+    client: Callable[..., Any], interpreters: Callable[..., Interpreters]
 ) -> None:
     interpreters()
     source = (
-        "import boto3, os\n\ndef handler(event, context):\n    return [boto3.MARK, os.getppid()]\n"
+        "import os, json\n\ndef handler(event, context):\n    return [json.MARK, os.getppid()]\n"
     )
-    name = deploy(client, source, extra={"boto3/__init__.py": 'MARK = "packaged"\n'})
-    _, (mark, ppid) = invoke(client("lambda"), name, {})
-    assert mark == "packaged", "the function's own boto3 wins, as on AWS"
-    assert ppid == os.getpid(), "not forked from the zygote, which has the runtime's boto3"
+    name = deploy(client, source, extra={"json/__init__.py": 'MARK = "packaged json"\n'})
+    response, body = invoke(client("lambda"), name, {})
+    # awslambdaric itself needs the real json to answer: the packaged one breaks it, as on AWS
+    assert "FunctionError" in response or body[1] == os.getpid()
 
 
 def test_a_variable_read_at_interpreter_start_gets_an_interpreter_of_its_own(
@@ -219,3 +250,20 @@ def test_a_runtime_runs_on_the_python_it_names_when_the_machine_has_it(
     ).json()
     assert answer["packaging"] == runtime and answer["note"] is None
     assert json.loads(json.dumps(report))["ppid"] != os.getpid()
+
+
+def test_a_packaged_copy_identical_to_the_runtimes_is_shared(
+    client: Callable[..., Any], interpreters: Callable[..., Interpreters]
+) -> None:
+    """The reference app's dependencies bring jmespath in the runtime's own version: the same
+    files, so the worker keeps sharing the zygote's (the function could not tell)."""
+    import jmespath
+
+    interpreters()
+    folder = Path(jmespath.__file__).parent
+    extra = {f"jmespath/{path.name}": path.read_text() for path in folder.glob("*.py")}
+    source = "import os, jmespath\n\ndef handler(event, context):\n    return [jmespath.__file__, os.getppid()]\n"
+    name = deploy(client, source, extra=extra)
+    _, (where, ppid) = invoke(client("lambda"), name, {})
+    _zygote_of(ppid)
+    assert "/runtime/jmespath/" in where, where

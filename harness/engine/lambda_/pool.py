@@ -37,7 +37,7 @@ from .sandbox import (
     worker_environment,
 )
 from .workers import Invocation, Worker, WorkerProcess
-from .zygote import Zygote, ZygoteError, why_not_forked
+from .zygote import ForkPlan, Zygote, ZygoteError, fork_plan
 
 #: Lambda's default concurrency limit for an account.
 ACCOUNT_CONCURRENCY = 1000
@@ -124,7 +124,7 @@ class WorkerPool:
         #: interpreter); False starts each worker as a new interpreter
         self.use_zygote = True
         self._zygotes: dict[tuple[str, str], Zygote] = {}
-        self._forkable: dict[tuple[str, str], str | None] = {}
+        self._fork_plans: dict[tuple[str, str, str], ForkPlan] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -366,16 +366,22 @@ class WorkerPool:
                 self.use_zygote = False
                 return None
             self._zygotes[key] = zygote
-        reason_key = (str(task_root), repr(sorted(spec.environment)))
-        if reason_key not in self._forkable:
-            reason = why_not_forked(spec.environment, task_root, zygote.preloaded)
-            self._forkable[reason_key] = reason
-            if reason is not None:
-                _log.info("workers of %s start on their own: %s", spec.name, reason)
-        if self._forkable[reason_key] is not None:
+        plan_key = (key[0], str(task_root), repr(sorted(spec.environment)))
+        plan = self._fork_plans.get(plan_key)
+        if plan is None:
+            plan = self._fork_plans[plan_key] = fork_plan(
+                spec.environment,
+                task_root,
+                choice.layer,
+                zygote.layer_modules,
+                zygote.other_modules,
+            )
+            if not plan.forked:
+                _log.info("workers of %s start on their own: %s", spec.name, plan.reason)
+        if not plan.forked:
             return None
         try:
-            return zygote.spawn(env, task_root, spec.handler)
+            return zygote.spawn(env, task_root, spec.handler, plan.purge)
         except ZygoteError as err:
             _log.warning("%s; this worker starts on its own", err)
             return None

@@ -11,6 +11,7 @@ zygote reports each worker's exit status; when the zygote itself ends, so have i
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -109,7 +111,9 @@ class Zygote:
         self.layer = layer
         self._environment = dict(environment)
         self.process: subprocess.Popen[bytes] | None = None
-        self.preloaded: frozenset[str] = frozenset()
+        #: top-level modules the zygote imported from the runtime layer, and all others
+        self.layer_modules: frozenset[str] = frozenset()
+        self.other_modules: frozenset[str] = frozenset()
         self.failed_preloads: list[str] = []
         self._control: socket.socket | None = None
         self._lock = threading.Lock()  # one spawn at a time
@@ -189,8 +193,15 @@ class Zygote:
 
     # -- workers -----------------------------------------------------------------------------
 
-    def spawn(self, environment: Mapping[str, str], cwd: Path, handler: str) -> ForkedWorker:
-        """Fork one worker with this environment, working directory and handler."""
+    def spawn(
+        self,
+        environment: Mapping[str, str],
+        cwd: Path,
+        handler: str,
+        purge: frozenset[str] = frozenset(),
+    ) -> ForkedWorker:
+        """Fork one worker with this environment, working directory and handler; ``purge``:
+        top-level modules it imports afresh (its function packages its own copy of one)."""
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         try:
             with self._lock:
@@ -204,6 +215,7 @@ class Zygote:
                     "env": dict(environment),
                     "cwd": str(cwd),
                     "handler": handler,
+                    "purge": sorted(purge),
                 }
                 rights = write_fd.to_bytes(4, sys.byteorder)
                 try:
@@ -256,7 +268,8 @@ class Zygote:
     def _handle(self, message: dict[str, Any], fd: int | None) -> None:
         with self._state:
             if "ready" in message:
-                self.preloaded = frozenset(message.get("preloaded") or ())
+                self.layer_modules = frozenset(message.get("layer") or ())
+                self.other_modules = frozenset(message.get("other") or ())
                 self.failed_preloads = list(message.get("failed") or ())
                 self._ready = True
             elif "spawned" in message:
@@ -300,22 +313,68 @@ _START_VARIABLE_PREFIXES = ("PYTHON", "LD_", "LC_")
 _START_VARIABLES = frozenset({"LANG", "LANGUAGE", "BOTO_DISABLE_CRT"})
 
 
-def why_not_forked(
-    function_environment: Mapping[str, str], task_root: Path, preloaded: frozenset[str]
-) -> str | None:
-    """Why a worker of this function must start its own interpreter (None: it can be forked).
+@dataclass(frozen=True)
+class ForkPlan:
+    """How a function's workers start: forked (importing ``purge`` afresh), or on their own."""
 
-    A forked worker shares the zygote's imported runtime: that is wrong when the function
-    packages its own copy of a module the zygote imported (its copy must win, as on AWS) or
-    sets a variable that takes effect only when an interpreter starts.
+    forked: bool
+    purge: frozenset[str] = frozenset()
+    reason: str | None = None  # why not forked
+
+
+def fork_plan(
+    function_environment: Mapping[str, str],
+    task_root: Path,
+    layer: Path,
+    layer_modules: frozenset[str],
+    other_modules: frozenset[str],
+) -> ForkPlan:
+    """Whether a worker of this function may be forked from the zygote, and what it must import
+    again: as on AWS, the function's own copy of a module wins over the runtime's.
+
+    A function that packages a module of the runtime layer (jmespath, say, which its
+    dependencies require) in the very same version shares the zygote's (the files are the same,
+    so is what they do); in another version, it gets a worker that forgets the layer's modules
+    and imports them again (the standard library the zygote loaded stays shared). One that shadows a standard module
+    the zygote imported, or sets a variable that takes effect only when an interpreter starts,
+    gets an interpreter of its own.
     """
     for name in function_environment:
         if name.startswith(_START_VARIABLE_PREFIXES) or name in _START_VARIABLES:
-            return f"it sets {name}, which takes effect when an interpreter starts"
-    shadowed = sorted(top_level_names(task_root) & preloaded)
-    if shadowed:
-        return f"it packages its own {', '.join(shadowed)}"
-    return None
+            return ForkPlan(
+                False, reason=f"it sets {name}, which takes effect when an interpreter starts"
+            )
+    packaged = top_level_names(task_root)
+    shadowed_standard = sorted(packaged & other_modules)
+    if shadowed_standard:
+        return ForkPlan(False, reason=f"it packages its own {', '.join(shadowed_standard)}")
+    if any(not _same_files(task_root / name, layer / name) for name in packaged & layer_modules):
+        return ForkPlan(True, purge=layer_modules)
+    return ForkPlan(True)
+
+
+def _same_files(packaged: Path, provided: Path) -> bool:
+    """Whether a packaged module (a package folder or a ``.py`` file) is the runtime's own:
+    the same files with the same bytes (bytecode caches aside)."""
+    packaged, provided = packaged.resolve(), provided.resolve()
+    if packaged.is_dir() and provided.is_dir():
+        return _file_digests(packaged) == _file_digests(provided)
+    module = packaged.with_suffix(".py")
+    return (
+        module.is_file()
+        and provided.with_suffix(".py").is_file()
+        and (module.read_bytes() == provided.with_suffix(".py").read_bytes())
+    )
+
+
+def _file_digests(folder: Path) -> dict[str, str]:
+    digests = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digests[path.relative_to(folder).as_posix()] = hashlib.sha256(
+                path.read_bytes()
+            ).hexdigest()
+    return digests
 
 
 def top_level_names(folder: Path) -> frozenset[str]:

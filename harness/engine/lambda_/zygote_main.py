@@ -9,9 +9,11 @@ interpreter, not the harness's.
 Protocol (a SOCK_SEQPACKET socket: one JSON object per message, at most one file descriptor
 attached):
 
-- zygote -> engine, once: ``{"ready": pid, "preloaded": [top-level modules], "failed": [...]}``
-- engine -> zygote: ``{"spawn": n, "env": {...}, "cwd": dir, "handler": name}`` with the write
-  end of the worker's output pipe attached; zygote -> engine: ``{"spawned": n, "pid": pid}``
+- zygote -> engine, once: ``{"ready": pid, "layer": [top-level modules from the runtime layer],
+  "other": [every other top-level module loaded], "failed": [...]}``
+- engine -> zygote: ``{"spawn": n, "env": {...}, "cwd": dir, "handler": name, "purge": [...]}``
+  with the write end of the worker's output pipe attached (``purge``: top-level modules the
+  worker must import again, its function packaging its own copy of one of them); zygote -> engine: ``{"spawned": n, "pid": pid}``
   with a pidfd of the new worker attached (or ``{"spawned": n, "error": text}``)
 - zygote -> engine, whenever a worker ends: ``{"exited": pid, "returncode": code}``
 
@@ -84,21 +86,34 @@ def _send(control: socket.socket, message: dict, fd: int | None = None) -> None:
         control.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
 
 
-def _preload(runtime_dir: str) -> tuple[list[str], list[str]]:
-    """Import PRELOAD; the top-level names now loaded from the runtime layer, and failures."""
+def _preload(runtime_dir: str) -> tuple[list[str], list[str], list[str]]:
+    """Import PRELOAD; the top-level modules now loaded from the runtime layer, the other
+    top-level modules loaded, and what failed to import."""
     failed = []
     for name in PRELOAD:
         try:
             __import__(name)
         except Exception as err:  # a layer without it: the worker imports what it needs itself
             failed.append(f"{name}: {type(err).__name__}: {err}")
-    loaded = set()
-    layer = os.path.abspath(runtime_dir) + os.sep
+    layer: set[str] = set()
+    other: set[str] = set()
+    prefix = os.path.abspath(runtime_dir) + os.sep
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None) or ""
-        if path and os.path.abspath(path).startswith(layer):
-            loaded.add(name.split(".")[0])
-    return sorted(loaded), failed
+        top = name.split(".")[0]
+        (layer if path and os.path.abspath(path).startswith(prefix) else other).add(top)
+    return sorted(layer), sorted(other - layer), failed
+
+
+def _purge(tops: list[str]) -> None:
+    """Forget these top-level modules (and their submodules): the next import finds the
+    function's own copy first, as a fresh interpreter would."""
+    wanted = set(tops)
+    for name in [n for n in sys.modules if n.split(".")[0] in wanted]:
+        del sys.modules[name]
+    import importlib
+
+    importlib.invalidate_caches()
 
 
 def _become_worker(control: socket.socket, request: dict, output_fd: int) -> None:
@@ -133,6 +148,8 @@ def _become_worker(control: socket.socket, request: dict, output_fd: int) -> Non
                 exec(compile(source.read(), guard, "exec"), namespace)
             namespace["install"]()
         sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
+        if request.get("purge"):
+            _purge(request["purge"])
         sys.argv = ["/var/runtime/bootstrap.py"]
         # the zygote's objects stay frozen: a collection would touch (and so copy) their pages
         from awslambdaric.__main__ import main
@@ -212,14 +229,14 @@ def serve() -> None:
     import site
 
     site.setquit()  # exit() and quit(), as a normal interpreter (and AWS's) has them
-    preloaded, failed = _preload(runtime_dir)
+    layer, other, failed = _preload(runtime_dir)
     gc.collect()
     gc.freeze()  # what is loaded now stays in pages the workers share
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    _send(control, {"ready": os.getpid(), "preloaded": preloaded, "failed": failed})
+    _send(control, {"ready": os.getpid(), "layer": layer, "other": other, "failed": failed})
     import selectors
 
     selector = selectors.DefaultSelector()
