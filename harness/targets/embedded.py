@@ -18,6 +18,9 @@ from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
 if TYPE_CHECKING:
     from ..engine import Engine
 
+#: how long a scenario's hold on the engine's records lasts at most (a run that dies leaves it
+#: to lapse)
+HOLD_SECONDS = 3600.0
 #: the key of ``StackState.extras`` naming the engine instance a stack was deployed to
 ENGINE_INSTANCE = "engineInstance"
 #: how long isolate() waits for the previous scenario's work (retries, deliveries) to finish
@@ -203,7 +206,10 @@ class EmbeddedTarget(DeployingTarget):
 
     def hold_records(self, since: float) -> str | None:
         """The engine keeps a bounded window of records: hold what a scenario may still read."""
-        return str(self._harness("POST", "/_harness/holds", json={"since": since}).json()["id"])
+        held = self._harness(
+            "POST", "/_harness/holds", json={"since": since, "seconds": HOLD_SECONDS}
+        )
+        return str(held.json()["id"])
 
     def release_records(self, token: str) -> None:
         self._harness("DELETE", "/_harness/holds", params={"id": token})
