@@ -58,7 +58,7 @@ def test_a_hold_keeps_everything_from_its_time_until_released() -> None:
     assert log.since(held_from) == list(range(1000)), "nothing after the hold was forgotten"
     retention.release(hold)
     _filled(log, clock, 200)
-    assert log.snapshot()[0] > 500, "released: the old records go at the next trim"
+    assert len(log) <= 10 + 64, "released: the old records go at the next trim"
 
 
 def test_a_hold_not_renewed_lapses() -> None:
