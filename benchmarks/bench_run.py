@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,7 @@ class Round:
     """One `harness run`."""
 
     wall_seconds: float
+    cpu_seconds: float  # the command and every process it started and reaped (workers too)
     session_seconds: float | None
     deploy_seconds: float | None
     counts: str
@@ -44,17 +46,21 @@ class Round:
 def run_once(extra: list[str]) -> Round:
     """One `harness run` with ``extra`` options, timed from process start to exit."""
     command = [sys.executable, "-m", "harness.cli", "run", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     summary = _SUMMARY.search(done.stdout.strip().splitlines()[-1] if done.stdout else "")
     deploy = _DEPLOY.search(done.stdout)
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-2000:], sep="\n", file=sys.stderr)
     return Round(
         wall_seconds=wall,
+        cpu_seconds=cpu,
         session_seconds=float(summary["seconds"]) if summary else None,
         deploy_seconds=float(deploy["seconds"]) if deploy else None,
         counts=summary["counts"] if summary else "?",

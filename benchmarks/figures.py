@@ -41,6 +41,13 @@ def below(
     return Figure(key, label, value, unit, shown, f"< {limit:g} {unit}", value < limit)
 
 
+def at_most(
+    key: str, label: str, value: float, unit: str, limit: float, *, shown: str = ""
+) -> Figure:
+    """A figure whose target is ``value <= limit``."""
+    return Figure(key, label, value, unit, shown, f"<= {limit:g} {unit}", value <= limit)
+
+
 def at_least(
     key: str, label: str, value: float, unit: str, limit: float, *, shown: str = ""
 ) -> Figure:

@@ -20,6 +20,8 @@ def measure_suite(rounds: int, *, progress: bool = True) -> dict[str, Any]:
         result[name] = {
             "wall_seconds": [round(r.wall_seconds, 3) for r in measured],
             "median_seconds": round(statistics.median(r.wall_seconds for r in measured), 3),
+            "cpu_seconds": [round(r.cpu_seconds, 3) for r in measured],
+            "median_cpu_seconds": round(statistics.median(r.cpu_seconds for r in measured), 3),
             "counts": measured[-1].counts,
             "passed": all(r.exit_code == 0 for r in measured),
         }
