@@ -10,14 +10,12 @@ a deployment is shared by the tests of a process.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
 import requests
 from waiting import wait_until
 
@@ -203,15 +201,12 @@ class Pipeline:
         ]
 
     def notifier_worker_pids(self) -> list[int]:
-        """The live worker processes of the notifier (children of this test process)."""
-        pids = []
-        for child in psutil.Process(os.getpid()).children(recursive=True):
-            try:
-                if child.environ().get("AWS_LAMBDA_FUNCTION_NAME") == self.notifier:
-                    pids.append(child.pid)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-        return pids
+        """The live worker processes of the notifier (the engine runs in this test process; a
+        forked worker's /proc environ is its zygote's, so the engine's pool is asked)."""
+        engine = self.target.engine
+        assert engine is not None, "the pipeline tests run the engine in this process"
+        spec = engine.runtime.resolve(self.notifier)
+        return [w.pid for w in engine.runtime.pool.workers_of(spec) if w.pid is not None]
 
     def wait_for_notifier_run_in_flight(self, item_id: str) -> None:
         """Wait until a notifier invocation holding the item's record has started, unfinished."""

@@ -25,6 +25,9 @@ SCENARIOS = REPO / "scenarios"
 CACHE = REPO / ".harness" / "cache"
 #: what only a Lambda worker's command line holds (harness/engine/sandbox.py, BOOTSTRAP)
 WORKER_MARK = "awslambdaric"
+#: the program of a worker parent (a zygote): its children are forked workers, which keep its
+#: command line (harness/engine/lambda_/zygote_main.py)
+ZYGOTE_MARK = "zygote_main.py"
 START_SECONDS = 60.0  # generous: two xdist workers may be importing moto at the same time
 
 
@@ -46,15 +49,21 @@ def descendants(pid: int) -> list[psutil.Process]:
 
 
 def workers_of(pid: int) -> list[psutil.Process]:
-    """The Lambda worker processes under ``pid``."""
+    """The Lambda worker processes under ``pid``: started on their own (awslambdaric on the
+    command line) or forked by a zygote (a child of a process running zygote_main.py)."""
     found = []
     for child in descendants(pid):
         try:
-            if WORKER_MARK in " ".join(child.cmdline()):
+            if WORKER_MARK in " ".join(child.cmdline()) or _is_forked_worker(child):
                 found.append(child)
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
     return found
+
+
+def _is_forked_worker(process: psutil.Process) -> bool:
+    parent = process.parent()
+    return parent is not None and ZYGOTE_MARK in " ".join(parent.cmdline())
 
 
 def alive(process: psutil.Process) -> bool:

@@ -147,3 +147,8 @@ class KeepAliveHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # quiet: the engine keeps its own records
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if format.startswith("Request timed out"):
+            return  # a keep-alive connection left idle: closing it is the normal end
+        super().log_error(format, *args)
