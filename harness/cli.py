@@ -209,10 +209,29 @@ def down(
         raise SetupFailed(str(err), err) from err
 
 
-@main.command()
+class PytestPassThrough(click.Command):
+    """A command whose arguments after ``--`` go to pytest as they are (``-- -x --lf``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            args, ctx.meta["pytest_args"] = args[:at], tuple(args[at + 1 :])
+        return super().parse_args(ctx, args)
+
+
+_TEMPLATE_OPTION = click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="SAM/CloudFormation template to deploy (or HARNESS_TEMPLATE). [default: template.yaml]",
+)
+
+
+@main.command(cls=PytestPassThrough)
 @debug_option
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", default=None, help=_TARGET_HELP)
+@_TEMPLATE_OPTION
 @click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
 @click.option("--junitxml", metavar="FILE", help="Write a JUnit XML report.")
 @click.option(
@@ -222,9 +241,12 @@ def down(
 @click.option("-n", "workers", metavar="N", help="Run in N processes (pytest-xdist; or auto).")
 @click.option("-v", "--verbose", count=True, help="One line per scenario (repeat for more).")
 @click.option("-q", "--quiet", count=True, help="Less output (pytest -q).")
+@click.pass_context
 def run(
+    ctx: click.Context,
     paths: tuple[str, ...],
     target: str | None,
+    template: str | None,
     report: str | None,
     junitxml: str | None,
     keyword: str | None,
@@ -235,14 +257,17 @@ def run(
 ) -> None:
     """Deploy the stack and run scenario files (default: the `scenarios` folder) through pytest.
 
+    A file named here runs whatever its name; in folders, *.scenario.yaml files are collected.
+    Options after `--` go to pytest as they are: `harness run -- -x --lf --maxfail 3`.
+
     Exits like pytest: 0 all passed, 1 some failed, 2 a file could not be used (the others
-    still ran), 4 bad options or settings, 5 no scenario found.
+    still ran), 3 the stack could not be set up, 4 bad options or settings, 5 no scenario found.
     """
     from .scenario.run_command import EXIT_USAGE, RunRequest, RunUsageError
     from .scenario.run_command import run as run_scenarios
 
     try:
-        settings = load_settings({"target": target})
+        settings = load_settings({"target": target, "template": template})
     except ConfigError as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(EXIT_USAGE)
@@ -250,12 +275,14 @@ def run(
 
     request = RunRequest(
         paths=paths,
+        template=template,
         report=report,
         junitxml=junitxml,
         keyword=keyword,
         workers=workers,
         marks=marks,
         verbosity=verbose - quiet,
+        extra=ctx.meta.get("pytest_args", ()),
     )
     try:
         code = run_scenarios(request, settings)
@@ -266,6 +293,29 @@ def run(
     # the engine has stopped: skip the collector's walk over moto's objects at exit
     gc.freeze()
     sys.exit(code)
+
+
+@main.command()
+@debug_option
+@click.argument("paths", nargs=-1, type=click.Path())
+@_TEMPLATE_OPTION
+def validate(paths: tuple[str, ...], template: str | None) -> None:
+    """Check scenario files and the template without deploying anything.
+
+    Files are checked as `harness run` collects them (the same errors, with file, line and
+    field); the template is read, translated and planned as a deploy would. Exits 0 when all is
+    valid, 2 when a scenario file is invalid, 3 when the template is, 4 for a path that does not
+    exist, 5 when no scenario file is found.
+    """
+    settings = _settings(template=template)
+    from .scenario.validate_command import ValidateUsageError
+    from .scenario.validate_command import validate as validate_files
+
+    try:
+        result = validate_files(paths, settings, click.echo)
+    except ValidateUsageError as err:
+        raise click.UsageError(str(err)) from err
+    sys.exit(result.exit_code)
 
 
 @main.group(invoke_without_command=True)

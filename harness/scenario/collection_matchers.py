@@ -54,7 +54,9 @@ def _assignment_misses(
     for miss in result.misses:
         if miss.candidate is None:
             found.append(
-                Mismatch(path, f"no element for {tag} entry [{miss.index}]: {show(expected[miss.index])}")
+                Mismatch(
+                    path, f"no element for {tag} entry [{miss.index}]: {show(expected[miss.index])}"
+                )
             )
         elif miss.taken:
             found.append(

@@ -16,7 +16,7 @@ Python values from those nodes itself so that it can remember, for every path su
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,14 +31,27 @@ from yaml.scanner import Scanner
 
 from .collection_matchers import COLLECTION_TAGS
 from .errors import FileProblem
-from .matchers import TYPE_NAMES, Absent, AnyValue, Regex, Timestamp, TypeIs, format_path
+from .matchers import (
+    TYPE_NAMES,
+    Absent,
+    AnyValue,
+    Matcher,
+    Regex,
+    Timestamp,
+    TypeIs,
+    format_path,
+)
 
 PathKey = tuple[str | int, ...]
 
 TAGS_HINT = "!any, !absent, !re PATTERN, !type NAME or !timestamp"
 #: tags that stand alone, with no value after them
-_BARE_TAGS = {"!any": AnyValue, "!absent": Absent, "!timestamp": Timestamp}
-_HOLDS = {list: "a list", dict: "a mapping"}
+_BARE_TAGS: dict[str, Callable[[], Matcher]] = {
+    "!any": AnyValue,
+    "!absent": Absent,
+    "!timestamp": Timestamp,
+}
+_HOLDS: dict[type, str] = {list: "a list", dict: "a mapping"}
 #: lists and mappings nested deeper than this are refused (the reading is recursive)
 MAX_DEPTH = 100
 _STANDARD = "tag:yaml.org,2002:"

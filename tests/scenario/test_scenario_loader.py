@@ -10,6 +10,7 @@ from textwrap import dedent
 import pytest
 from jsonschema import Draft202012Validator
 
+from harness.scenario.collection_matchers import Contains, Unordered
 from harness.scenario.errors import ScenarioFileError
 from harness.scenario.loader import (
     find_scenario_files,
@@ -18,7 +19,6 @@ from harness.scenario.loader import (
     load_text,
     scenario_schema,
 )
-from harness.scenario.collection_matchers import Contains, Unordered
 from harness.scenario.matchers import Absent, AnyValue, Regex, Timestamp, TypeIs
 from harness.scenario.model import (
     MISSING,
@@ -236,7 +236,11 @@ def test_collection_tags_hold_their_values_and_resolve_variables(tmp_path: Path)
     )
     resolved = written.resolve(scenario.new_scope({}, run_id="r1"))
     assert resolved.expect.json == Contains(
-        {"items": [{"id": "lamp-r1", "createdAt": Timestamp(), "tags": Unordered(["a", "lamp-r1"])}]}
+        {
+            "items": [
+                {"id": "lamp-r1", "createdAt": Timestamp(), "tags": Unordered(["a", "lamp-r1"])}
+            ]
+        }
     )
 
 

@@ -246,7 +246,7 @@ def test_contains_allows_other_elements_and_any_order() -> None:
         'items[0].id: expected "c", got "x" (the closest element to !contains entry [1])'
     ]
     assert problems(Contains({"items": [{"id": "a"}, {"id": "a"}]}), {"items": [{"id": "a"}]}) == [
-        'items: no element for !contains entry [1] (it matches only elements other entries '
+        "items: no element for !contains entry [1] (it matches only elements other entries "
         'took): {"id": "a"}'
     ]
     assert problems(Contains([1]), []) == ["(value): no element for !contains entry [0]: 1"]
