@@ -54,10 +54,8 @@ def pytest_args(request: RunRequest, settings: Settings) -> list[str]:
         # only this plugin (and xdist for -n): see run() for why autoloading is off
         "-p",
         "harness.pytest_plugin",
-        # pytest's cache, which `-- --lf` and `-- --ff` read, even where a project's addopts
-        # turns it off for its own tests
-        "-p",
-        "cacheprovider",
+        # pytest's cache stays on (unless the project's addopts turns it off): `-- --lf` reads
+        # what failed last time
         "--target",
         settings.target,
         "--harness-scenarios-only",
