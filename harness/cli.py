@@ -346,6 +346,21 @@ def validate(paths: tuple[str, ...], template: str | None) -> None:
 @click.option(
     "--har-base", default=None, help="The part of the HAR's URLs before the API's routes."
 )
+@click.option(
+    "--update",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Replay this recording's requests on a fresh stack and rewrite its expectations "
+    "(prints the change as a diff).",
+)
+@click.option(
+    "--redact",
+    "redact",
+    metavar="NAME",
+    multiple=True,
+    help="A header or JSON field whose values stay out of the file (written as !any, or sent "
+    "from vars); repeatable: --redact Authorization --redact password.",
+)
 @click.option("--name", default=None, help="The scenario's name. [default: from the file name]")
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @click.option("--engine-port", type=int, default=None, help="Embedded engine port. [default: 4566]")
@@ -358,6 +373,8 @@ def record(
     port: int | None,
     har: Path | None,
     har_base: str | None,
+    update: Path | None,
+    redact: tuple[str, ...],
     name: str | None,
     overwrite: bool,
     engine_port: int | None,
@@ -367,10 +384,13 @@ def record(
     Deploys the stack, serves a recording proxy on 127.0.0.1 in front of its API and records
     every request, its response and the notifications and table changes that followed. Ctrl-C
     (or `harness record stop` from another shell) writes the scenario and removes the stack.
-    With --from-har, replays a HAR file's API calls instead.
+    With --from-har, replays a HAR file's API calls instead; with --update, the requests of a
+    recording, whose expectations it rewrites.
     """
     if ctx.invoked_subcommand is not None:
         return
+    if update is not None and (har is not None or out is not None or name is not None):
+        raise click.UsageError("--update rewrites the file it names: no --from-har, --out, --name")
     settings = _settings(target=target, template=template, port=engine_port)
     from .record.command import DEFAULT_PROXY_PORT, RecordOptions
     from .record.command import record as record_session
@@ -385,6 +405,8 @@ def record(
         overwrite=overwrite,
         har=har,
         har_base=har_base,
+        update=update,
+        redact=redact,
     )
     try:
         written = record_session(settings, options, click.echo)
