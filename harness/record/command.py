@@ -132,7 +132,7 @@ def update(settings: Settings, options: RecordOptions, echo: Echo) -> Path:
             replayed.exchanges,
             name=scenario.name,
             target=target.name,
-            description=scenario.description or None,
+            description=scenario.description,  # "" (none) stays none
             outputs=outputs,
             redact=options.redact,
             known=known_values(scenario, replayed),

@@ -134,8 +134,7 @@ def preferred_names(replayed: Replayed) -> dict[str, str]:
 
 def diff(old: str, new: str, path: Path) -> list[str]:
     """The change to the file, as ``git diff`` shows it."""
+    before, after = (f"{path}", f"{path}") if path.is_absolute() else (f"a/{path}", f"b/{path}")
     return list(
-        difflib.unified_diff(
-            old.splitlines(), new.splitlines(), f"a/{path}", f"b/{path}", lineterm=""
-        )
+        difflib.unified_diff(old.splitlines(), new.splitlines(), before, after, lineterm="")
     )

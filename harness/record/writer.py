@@ -464,7 +464,8 @@ def write_scenario(
 
     ``outputs``: the stack recorded against (its outputs become ``{api_url}``..., its resource
     names are loosened); ``redact``: header names and JSON keys whose values stay out of the
-    file; ``known``: values the file's own variables stood for when re-recording
+    file (``description=""``: none); ``known``: values the file's own variables stood for when
+    re-recording
     (``{run_id}``, ``vars``), written back as those variables; ``preferred``: the names to
     give followed values (value -> name); ``variables``: a ``vars:`` block to write as it is.
     """
@@ -485,10 +486,11 @@ def write_scenario(
         if block.step:
             steps.extend("  " + line for line in _dump([block.step]).rstrip().splitlines())
     session.written = steps
-    document = _BlockMapping(
-        name=name or f"recorded session {stamp}",
-        description=description or f"{len(exchanges)} requests recorded through the harness proxy",
-    )
+    document = _BlockMapping(name=name or f"recorded session {stamp}")
+    if description != "":
+        document["description"] = (
+            description or f"{len(exchanges)} requests recorded through the harness proxy"
+        )
     if marks:
         document["marks"] = list(marks)
     declared = dict(variables or {})
