@@ -232,7 +232,12 @@ _TEMPLATE_OPTION = click.option(
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", default=None, help=_TARGET_HELP)
 @_TEMPLATE_OPTION
-@click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
+@click.option(
+    "--report",
+    "report",
+    metavar="FILE.html",
+    help="Write an HTML report (long details of passing scenarios in FILE-details/).",
+)
 @click.option("--junitxml", metavar="FILE", help="Write a JUnit XML report.")
 @click.option(
     "-k", "keyword", metavar="EXPR", help="Only scenarios whose name matches (pytest -k)."

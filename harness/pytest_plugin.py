@@ -49,7 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="harness_report",
         metavar="FILE.html",
         default=None,
-        help="write a self-contained HTML report: summary and a timeline per scenario",
+        help="write an HTML report: summary and a timeline per scenario (long details of "
+        "passing scenarios in FILE-details/)",
     )
     group.addoption(
         "--harness-scenarios-only",
