@@ -18,12 +18,13 @@ from io import BytesIO
 from typing import Any
 
 from .errors import DeployFailed, DestroyIncomplete, StackError, TemplateError, UnsupportedResource
-from .intrinsics import IntrinsicResolver, referenced_names
-from .package import FunctionPackager
+from .intrinsics import IntrinsicResolver, referenced_names, unsupported_functions
+from .package import FunctionPackager, PackagedCode
 from .parameters import resolve_parameters
 from .resources import HANDLERS, DeployContext, DeployOptions, supported_types
-from .sam import LOCAL_CODE_BUCKET, StackTemplate
+from .sam import LOCAL_CODE_BUCKET, LOCAL_LAYER_BUCKET, StackTemplate
 from .state import CreatedResource, StackState
+from .support import INTRINSIC_ADVICE, Refusal, refusal_message, why_unsupported
 
 ClientFactory = Callable[[str], Any]
 _INLINE_FILE = {"python": "index.py", "nodejs": "index.js"}
@@ -54,6 +55,7 @@ class Deployer:
         self.options = options or DeployOptions()
         self._account_id = account_id
         self.log = log or (lambda message: None)
+        self.notices: list[str] = []
 
     @property
     def account_id(self) -> str:
@@ -62,12 +64,18 @@ class Deployer:
             self._account_id = str(self.client("sts").get_caller_identity()["Account"])
         return self._account_id
 
+    def notice(self, message: str) -> None:
+        """Something the user should know about this deploy (kept in the stack's state)."""
+        self.notices.append(message)  # list.append is atomic: handlers run in threads
+        self.log(f"note: {message}")
+
     # -- deploy --------------------------------------------------------------------------------
 
     def deploy(
         self, template: StackTemplate, parameters: dict[str, str] | None = None
     ) -> StackState:
         """Create every resource; on failure remove what was created and raise DeployFailed."""
+        self.notices = []
         values = resolve_parameters(template.parameters, parameters or {}, str(template.path))
         run = _DeployRun(self, template, values)
         plan = run.plan()
@@ -82,7 +90,11 @@ class Deployer:
             parameters=values,
         )
         run.create_all(plan, state)
-        state.outputs = run.outputs()
+        try:
+            state.outputs = run.outputs()
+        except StackError as err:
+            run.fail(state, f"resolving the Outputs failed: {err}", err)
+        state.notices = list(self.notices)
         return state
 
     # -- destroy -------------------------------------------------------------------------------
@@ -108,6 +120,7 @@ class Deployer:
             account_id=self.account_id,
             code=code,
             options=self.options,
+            notice=self.notice,
         )
 
 
@@ -120,6 +133,7 @@ class _DeployRun:
         self.created: dict[str, CreatedResource] = {}
         self.lock = threading.Lock()
         self.code_zips: dict[str, bytes] = {}
+        self.layer_zips: dict[str, bytes] = {}
         self.resolver = IntrinsicResolver(
             parameters=parameters,
             pseudo=self._pseudo_parameters(),
@@ -154,22 +168,12 @@ class _DeployRun:
             if "Condition" not in resource
             or self.resolver.condition(str(resource["Condition"]), f"resource {logical_id}")
         }
-        unsupported = [
-            f"{logical_id} ({resource['Type']})"
-            for logical_id, resource in resources.items()
-            if resource["Type"] not in HANDLERS
-        ]
-        if unsupported:
-            raise UnsupportedResource(
-                f"{self.template.path}: the harness deployer cannot create "
-                f"{', '.join(unsupported)}; supported types: {', '.join(supported_types())}"
-            )
+        self._refuse_unsupported(resources)
         names = set(resources)
         known = names | set(self.resolver.parameters) | set(self.resolver.pseudo)
         graph: dict[str, set[str]] = {}
         for logical_id, resource in resources.items():
             props = resource.get("Properties") or {}
-            HANDLERS[resource["Type"]].check_properties(logical_id, props)
             needed = referenced_names(props)
             missing = needed - known
             skipped = {name for name in missing if name in self.template.resources}
@@ -191,18 +195,88 @@ class _DeployRun:
             raise TemplateError(f"{self.template.path}: circular dependency: {cycle}") from err
         return graph
 
+    def _refuse_unsupported(self, resources: dict[str, dict[str, Any]]) -> None:
+        """Everything the deployer cannot create, in one error, before anything is created."""
+        refusals: list[Refusal] = []
+
+        def condition(name: str) -> bool:
+            return self.resolver.condition(name, f"Fn::If {name}")
+
+        for logical_id, resource in resources.items():
+            kind = str(resource["Type"])
+            origin = self.template.origins.get(logical_id, "")
+            handler = HANDLERS.get(kind)
+            if handler is None:
+                refusals.append(
+                    Refusal(logical_id, kind, why_unsupported(kind), origin, whole=True)
+                )
+                continue
+            props = resource.get("Properties") or {}
+            for problem in handler.problems(logical_id, props):
+                refusals.append(Refusal(logical_id, kind, problem, origin))
+            for name in sorted(unsupported_functions(props, condition)):
+                why = f"{name} is not supported: {INTRINSIC_ADVICE[name]}"
+                refusals.append(Refusal(logical_id, kind, why, origin))
+            refusals += self._layer_refusals(logical_id, kind, resource)
+            refusals += self._runtime_refusals(logical_id, kind, props)
+        for name, output in self.template.outputs.items():
+            if "Condition" in output and not condition(str(output["Condition"])):
+                continue
+            for function in sorted(unsupported_functions(output.get("Value"), condition)):
+                why = f"{function} is not supported: {INTRINSIC_ADVICE[function]}"
+                refusals.append(Refusal(name, "Outputs", why))
+        if refusals:
+            raise UnsupportedResource(
+                refusal_message(str(self.template.path), refusals, supported_types())
+            )
+
+    def _runtime_refusals(self, logical_id: str, kind: str, props: dict[str, Any]) -> list[Refusal]:
+        runtimes = self.deployer.options.runtimes
+        if kind != "AWS::Lambda::Function" or not runtimes or "Runtime" not in props:
+            return []
+        try:
+            runtime = str(self.resolver.resolve(props["Runtime"], f"{logical_id}.Runtime"))
+        except TemplateError:
+            return []  # names a resource: known only at creation
+        if runtime.startswith(runtimes):
+            return []
+        why = (
+            f"Runtime {runtime}: the {self.deployer.target} target runs "
+            f"{', '.join(r + '*' for r in runtimes)} functions only; run this stack with "
+            "--target localstack or --target aws"
+        )
+        return [Refusal(logical_id, kind, why, self.template.origins.get(logical_id, ""))]
+
+    def _layer_refusals(
+        self, logical_id: str, kind: str, resource: dict[str, Any]
+    ) -> list[Refusal]:
+        if kind != "AWS::Lambda::LayerVersion":
+            return []
+        key = _placeholder_key(resource, LOCAL_LAYER_BUCKET)
+        source = self.template.layer_sources.get(key) if key else None
+        if source is None or source.build_method is None:
+            return []
+        if source.build_method.startswith("python"):
+            return []
+        why = (
+            f"Metadata.BuildMethod {source.build_method} is not one the harness builds (only "
+            "python3.x): build it with `sam build` and point ContentUri at "
+            f".aws-sam/build/{logical_id}, without BuildMethod"
+        )
+        return [Refusal(logical_id, kind, why, self.template.origins.get(logical_id, ""))]
+
     def package_code(self, plan: dict[str, set[str]]) -> None:
         """Package every local code directory before anything is created (no rollback needed)."""
         for logical_id in plan:
             resource = self.template.resources[logical_id]
+            if resource["Type"] == "AWS::Lambda::LayerVersion":
+                self._package_layer(logical_id, resource)
+                continue
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
             props = resource.get("Properties") or {}
-            code = props.get("Code") or {}
-            if code.get("S3Bucket") != LOCAL_CODE_BUCKET:
-                continue
-            key = str(code.get("S3Key"))
-            if key in self.code_zips:
+            key = _placeholder_key(resource, LOCAL_CODE_BUCKET)
+            if key is None or key in self.code_zips:
                 continue
             path = self.template.code_paths.get(key)
             if path is None:
@@ -210,11 +284,35 @@ class _DeployRun:
             runtime = str(props.get("Runtime", "python3.11"))
             architecture = str((props.get("Architectures") or ["x86_64"])[0])
             packaged = self.deployer.packager.package(path, runtime, architecture)
-            self.deployer.log(
-                f"packaged {key} ({packaged.size / 1024:.0f} KiB, "
-                f"{'cached' if packaged.reused else 'built'})"
-            )
+            self._packaged(key, packaged)
             self.code_zips[key] = packaged.read()
+
+    def _package_layer(self, logical_id: str, resource: dict[str, Any]) -> None:
+        key = _placeholder_key(resource, LOCAL_LAYER_BUCKET)
+        if key is None or key in self.layer_zips:
+            return
+        source = self.template.layer_sources.get(key)
+        if source is None:
+            raise TemplateError(f"resource {logical_id}: no local layer content for {key!r}")
+        if source.build_method is None and source.path.is_dir():
+            unbuilt = source.path / "requirements.txt"
+            if unbuilt.is_file() and not (source.path / "python").is_dir():
+                self.deployer.notice(
+                    f"layer {logical_id}: {unbuilt} is not installed, because the layer has no "
+                    "Metadata.BuildMethod (sam build would not install it either); add "
+                    "`Metadata: {BuildMethod: python3.12}` to build it into python/"
+                )
+        packaged = self.deployer.packager.package_layer(
+            source.path, source.build_method, source.architecture
+        )
+        self._packaged(key, packaged)
+        self.layer_zips[key] = packaged.read()
+
+    def _packaged(self, key: str, packaged: PackagedCode) -> None:
+        self.deployer.log(
+            f"packaged {key} ({packaged.size / 1024:.0f} KiB, "
+            f"{'cached' if packaged.reused else 'built'})"
+        )
 
     # -- creation ------------------------------------------------------------------------------
 
@@ -269,8 +367,19 @@ class _DeployRun:
         )
         raise DeployFailed(
             f"stack {self.deployer.stack_name}: creating {logical_id} ({kind}) failed: "
-            f"{_describe(error)}{detail}",
+            f"{_describe(error)}{detail}{_name_taken_hint(error, self.deployer.stack_name)}",
             logical_id=logical_id,
+            rollback_errors=errors,
+        ) from error
+
+    def fail(self, state: StackState, reason: str, error: BaseException) -> None:
+        """Remove everything created and raise DeployFailed (a failure after the last resource)."""
+        errors = _delete_all(self.ctx, state.resources, self.deployer.log)
+        state.resources.clear()
+        left = f"; rollback left {len(errors)} resource(s): {'; '.join(errors)}" if errors else ""
+        raise DeployFailed(
+            f"stack {self.deployer.stack_name}: {reason}{left}",
+            logical_id="",
             rollback_errors=errors,
         ) from error
 
@@ -295,15 +404,14 @@ class _DeployRun:
     def _code_for(
         self, logical_id: str, code: dict[str, Any], props: dict[str, Any]
     ) -> dict[str, Any]:
-        """The Code parameter of CreateFunction for a template's Code property."""
+        """The Code (Content) parameter of CreateFunction (PublishLayerVersion) for a template's
+        Code (Content) property."""
         if code.get("S3Bucket") == LOCAL_CODE_BUCKET:
             return {"ZipFile": self.code_zips[str(code["S3Key"])]}
+        if code.get("S3Bucket") == LOCAL_LAYER_BUCKET:
+            return {"ZipFile": self.layer_zips[str(code["S3Key"])]}
         if "ZipFile" in code:
             return {"ZipFile": _inline_zip(str(code["ZipFile"]), str(props.get("Runtime", "")))}
-        if "ImageUri" in code:
-            raise TemplateError(
-                f"resource {logical_id}: container image functions are not supported"
-            )
         return {k: v for k, v in code.items() if k in ("S3Bucket", "S3Key", "S3ObjectVersion")}
 
     # -- outputs -------------------------------------------------------------------------------
@@ -346,7 +454,32 @@ def _inline_zip(source: str, runtime: str) -> bytes:
     return buffer.getvalue()
 
 
+#: error codes that mean "a resource of that name exists": usually another stack of the same name
+_NAME_TAKEN = frozenset(
+    {"EntityAlreadyExists", "ResourceInUseException", "ResourceConflictException"}
+)
+
+
+def _name_taken_hint(error: BaseException, stack_name: str) -> str:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    if code not in _NAME_TAKEN:
+        return ""
+    return (
+        f". Resources are named {stack_name}-LogicalId: is a stack named {stack_name} already "
+        "deployed here from another folder? Give this one its own name with --stack-prefix NAME"
+    )
+
+
 def _describe(error: BaseException) -> str:
     if isinstance(error, StackError):
         return str(error)
     return f"{type(error).__name__}: {error}"
+
+
+def _placeholder_key(resource: dict[str, Any], bucket: str) -> str | None:
+    """The S3Key of a Code / Content property parked under a local placeholder bucket."""
+    props = resource.get("Properties") or {}
+    code = props.get("Code") or props.get("Content") or {}
+    if not isinstance(code, dict) or code.get("S3Bucket") != bucket:
+        return None
+    return str(code.get("S3Key"))
