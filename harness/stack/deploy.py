@@ -75,7 +75,7 @@ class Deployer:
         self, template: StackTemplate, parameters: dict[str, str] | None = None
     ) -> StackState:
         """Create every resource; on failure remove what was created and raise DeployFailed."""
-        self.notices = []
+        self.notices = list(template.notices)
         values = resolve_parameters(template.parameters, parameters or {}, str(template.path))
         run = _DeployRun(self, template, values)
         plan = run.plan()

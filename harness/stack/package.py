@@ -42,6 +42,7 @@ _SKIPPED_DIRS = {
     ".git",
     ".aws-sam",
     ".venv",
+    ".harness",  # the harness's own cache, beside the template
 }
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import TemplateError
 from .includes import inline_local_files
-from .template_source import parse_template_text
+from .template_source import parse_template_text, read_template
 
 SERVERLESS_TRANSFORM = "AWS::Serverless-2016-10-31"
 #: The placeholder bucket a local CodeUri is rewritten to before translation; the deployer
@@ -79,6 +79,8 @@ class StackTemplate:
     layer_sources: dict[str, LayerSource] = field(default_factory=dict)
     #: logical id of a resource SAM generated -> what made it (for messages)
     origins: dict[str, str] = field(default_factory=dict)
+    #: what reading the template noticed and the user should hear (a key given twice)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def base_dir(self) -> Path:
@@ -98,11 +100,9 @@ def load_template(
     the parameters, the region and the translator's version (translating takes ~0.3 s).
     """
     path = Path(path).resolve()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise TemplateError(f"cannot read the template {path}: {err}") from err
-    document = parse_template_text(text, str(path))
+    text = read_template(path)
+    notes: list[str] = []
+    document = parse_template_text(text, str(path), notes)
     _check_transforms(document, path)
     inline_local_files(document, path.parent, str(path))
     cached = _cache_file(cache_dir, path, document, parameters or {}, region)
@@ -136,6 +136,7 @@ def load_template(
         code_paths=sources.code_paths,
         layer_sources=sources.layers,
         origins=sources.origins,
+        notices=notes,
     )
 
 
@@ -316,10 +317,24 @@ def _rewrite_local_code(document: dict[str, Any], base_dir: Path) -> dict[str, P
         kind = resource.get("Type")
         if kind == "AWS::Serverless::Function" and "CodeUri" in props:
             props["CodeUri"] = park(props["CodeUri"], f"{logical_id}.CodeUri")
+        elif kind == "AWS::Serverless::Function" and props.get("PackageType") == "Image":
+            # built by `sam build` from Metadata; the deployer refuses image functions by name
+            props.setdefault("ImageUri", "harness-unbuilt-image")
+        elif kind == "AWS::Serverless::Function" and _needs_default_code(props, globals_function):
+            # `sam build` takes the template's folder when a function names no code
+            props["CodeUri"] = park(".", f"{logical_id}.CodeUri")
         elif kind == "AWS::Lambda::Function" and isinstance(props.get("Code"), str):
             parked = park(props["Code"], f"{logical_id}.Code")
             props["Code"] = {"S3Bucket": parked["Bucket"], "S3Key": parked["Key"]}
     return code_paths
+
+
+def _needs_default_code(props: dict[str, Any], globals_function: Any) -> bool:
+    named = ("CodeUri", "InlineCode", "ImageUri")
+    if any(key in props for key in named) or props.get("PackageType") == "Image":
+        return False
+    inherited = globals_function if isinstance(globals_function, dict) else {}
+    return not any(key in inherited for key in named)
 
 
 def _rewrite_local_layers(document: dict[str, Any], base_dir: Path) -> dict[str, LayerSource]:

@@ -12,7 +12,7 @@ from types import FrameType
 from ..config import Settings
 from ..stack.errors import StackError
 from ..stack.state import StackState
-from ..stack.template_source import parse_template_text
+from ..stack.template_source import parse_template_text, read_template
 from .aws import AwsTarget
 from .base import StackOutputs, TargetError
 from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
@@ -81,7 +81,7 @@ def create_target(
 def stack_parameters(settings: Settings, given: dict[str, str]) -> dict[str, str]:
     """The parameters to deploy with: the given ones, plus NotifyEmail from the settings."""
     parameters = dict(given)
-    text = Path(settings.template).read_text(encoding="utf-8")
+    text = read_template(settings.template)
     declared = parse_template_text(text, settings.template).get("Parameters") or {}
     if "NotifyEmail" in declared and "NotifyEmail" not in parameters:
         parameters["NotifyEmail"] = settings.notify_email

@@ -59,11 +59,6 @@ def test_short_form_tags_become_their_long_forms() -> None:
             "Resources:\n  A:\n    Type: x\n   Properties: {}\n",
             r"^app/template.yaml, line 4, column 4: not valid YAML: ",
         ),
-        (
-            "Resources:\n  A:\n    Type: x\n  B: {}\n  A:\n    Type: y\n",
-            r"^app/template.yaml, line 5, column 3: not valid YAML: the key 'A' appears twice "
-            r"in this mapping \(first on line 2\)",
-        ),
         ('{"Resources": {"A": }}', r"^app/template.yaml, line 1, column 21: not valid JSON: "),
         ("Resources: !Ref [", r"^app/template.yaml, line 1, column 18: not valid YAML: "),
     ],
@@ -72,6 +67,20 @@ def test_errors_name_the_file_and_the_line(text: str, message: str) -> None:
     with pytest.raises(TemplateError, match=message) as err:
         parse_template_text(text, "app/template.yaml")
     assert "<unicode string>" not in str(err.value)
+
+
+def test_a_key_given_twice_is_taken_last_wins_and_noted(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+        "    Properties:\n      QueueName: first\n      QueueName: second\n"
+    )
+    template = load_template(path)
+    assert template.resources["Q"]["Properties"] == {"QueueName": "second"}
+    assert template.notices == [
+        f"{path}, line 6: the key 'QueueName' appears twice in one mapping (first on line 5); "
+        "the last one is used, as CloudFormation does"
+    ]
 
 
 def test_a_json_template_with_tabs_is_read() -> None:

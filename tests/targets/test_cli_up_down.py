@@ -153,3 +153,10 @@ def test_two_projects_deploy_side_by_side_under_their_folder_names(
             main, ["down", "--port", port, "--template", f"{project}/template.yaml"]
         )
         assert f"stack {project} removed from embedded" in down.output
+
+
+def test_a_missing_template_is_named_without_a_traceback(in_tmp: Path, engine: Engine) -> None:
+    result = CliRunner().invoke(main, ["up", "--port", str(engine.port), "--template", "no.yaml"])
+    assert result.exit_code == 3
+    assert "no template no.yaml (give one with --template" in result.output
+    assert "Traceback" not in result.output
