@@ -18,13 +18,14 @@ from io import BytesIO
 from typing import Any
 
 from .errors import DeployFailed, DestroyIncomplete, StackError, TemplateError, UnsupportedResource
-from .intrinsics import IntrinsicResolver, referenced_names, unsupported_functions
+from .intrinsics import IntrinsicResolver, referenced_names
 from .package import FunctionPackager, PackagedCode
 from .parameters import resolve_parameters
+from .preflight import find_refusals
 from .resources import HANDLERS, DeployContext, DeployOptions, supported_types
-from .sam import LOCAL_CODE_BUCKET, LOCAL_LAYER_BUCKET, StackTemplate
+from .sam import LOCAL_CODE_BUCKET, LOCAL_LAYER_BUCKET, StackTemplate, placeholder_key
 from .state import CreatedResource, StackState
-from .support import INTRINSIC_ADVICE, Refusal, refusal_message, why_unsupported
+from .support import refusal_message
 
 ClientFactory = Callable[[str], Any]
 _INLINE_FILE = {"python": "index.py", "nodejs": "index.js"}
@@ -168,7 +169,17 @@ class _DeployRun:
             if "Condition" not in resource
             or self.resolver.condition(str(resource["Condition"]), f"resource {logical_id}")
         }
-        self._refuse_unsupported(resources)
+        refusals = find_refusals(
+            self.template,
+            resources,
+            self.resolver,
+            runtimes=self.deployer.options.runtimes,
+            target=self.deployer.target,
+        )
+        if refusals:
+            raise UnsupportedResource(
+                refusal_message(str(self.template.path), refusals, supported_types())
+            )
         names = set(resources)
         known = names | set(self.resolver.parameters) | set(self.resolver.pseudo)
         graph: dict[str, set[str]] = {}
@@ -195,76 +206,6 @@ class _DeployRun:
             raise TemplateError(f"{self.template.path}: circular dependency: {cycle}") from err
         return graph
 
-    def _refuse_unsupported(self, resources: dict[str, dict[str, Any]]) -> None:
-        """Everything the deployer cannot create, in one error, before anything is created."""
-        refusals: list[Refusal] = []
-
-        def condition(name: str) -> bool:
-            return self.resolver.condition(name, f"Fn::If {name}")
-
-        for logical_id, resource in resources.items():
-            kind = str(resource["Type"])
-            origin = self.template.origins.get(logical_id, "")
-            handler = HANDLERS.get(kind)
-            if handler is None:
-                refusals.append(
-                    Refusal(logical_id, kind, why_unsupported(kind), origin, whole=True)
-                )
-                continue
-            props = resource.get("Properties") or {}
-            for problem in handler.problems(logical_id, props):
-                refusals.append(Refusal(logical_id, kind, problem, origin))
-            for name in sorted(unsupported_functions(props, condition)):
-                why = f"{name} is not supported: {INTRINSIC_ADVICE[name]}"
-                refusals.append(Refusal(logical_id, kind, why, origin))
-            refusals += self._layer_refusals(logical_id, kind, resource)
-            refusals += self._runtime_refusals(logical_id, kind, props)
-        for name, output in self.template.outputs.items():
-            if "Condition" in output and not condition(str(output["Condition"])):
-                continue
-            for function in sorted(unsupported_functions(output.get("Value"), condition)):
-                why = f"{function} is not supported: {INTRINSIC_ADVICE[function]}"
-                refusals.append(Refusal(name, "Outputs", why))
-        if refusals:
-            raise UnsupportedResource(
-                refusal_message(str(self.template.path), refusals, supported_types())
-            )
-
-    def _runtime_refusals(self, logical_id: str, kind: str, props: dict[str, Any]) -> list[Refusal]:
-        runtimes = self.deployer.options.runtimes
-        if kind != "AWS::Lambda::Function" or not runtimes or "Runtime" not in props:
-            return []
-        try:
-            runtime = str(self.resolver.resolve(props["Runtime"], f"{logical_id}.Runtime"))
-        except TemplateError:
-            return []  # names a resource: known only at creation
-        if runtime.startswith(runtimes):
-            return []
-        why = (
-            f"Runtime {runtime}: the {self.deployer.target} target runs "
-            f"{', '.join(r + '*' for r in runtimes)} functions only; run this stack with "
-            "--target localstack or --target aws"
-        )
-        return [Refusal(logical_id, kind, why, self.template.origins.get(logical_id, ""))]
-
-    def _layer_refusals(
-        self, logical_id: str, kind: str, resource: dict[str, Any]
-    ) -> list[Refusal]:
-        if kind != "AWS::Lambda::LayerVersion":
-            return []
-        key = _placeholder_key(resource, LOCAL_LAYER_BUCKET)
-        source = self.template.layer_sources.get(key) if key else None
-        if source is None or source.build_method is None:
-            return []
-        if source.build_method.startswith("python"):
-            return []
-        why = (
-            f"Metadata.BuildMethod {source.build_method} is not one the harness builds (only "
-            "python3.x): build it with `sam build` and point ContentUri at "
-            f".aws-sam/build/{logical_id}, without BuildMethod"
-        )
-        return [Refusal(logical_id, kind, why, self.template.origins.get(logical_id, ""))]
-
     def package_code(self, plan: dict[str, set[str]]) -> None:
         """Package every local code directory before anything is created (no rollback needed)."""
         for logical_id in plan:
@@ -275,7 +216,7 @@ class _DeployRun:
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
             props = resource.get("Properties") or {}
-            key = _placeholder_key(resource, LOCAL_CODE_BUCKET)
+            key = placeholder_key(resource, LOCAL_CODE_BUCKET)
             if key is None or key in self.code_zips:
                 continue
             path = self.template.code_paths.get(key)
@@ -288,7 +229,7 @@ class _DeployRun:
             self.code_zips[key] = packaged.read()
 
     def _package_layer(self, logical_id: str, resource: dict[str, Any]) -> None:
-        key = _placeholder_key(resource, LOCAL_LAYER_BUCKET)
+        key = placeholder_key(resource, LOCAL_LAYER_BUCKET)
         if key is None or key in self.layer_zips:
             return
         source = self.template.layer_sources.get(key)
@@ -474,12 +415,3 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, StackError):
         return str(error)
     return f"{type(error).__name__}: {error}"
-
-
-def _placeholder_key(resource: dict[str, Any], bucket: str) -> str | None:
-    """The S3Key of a Code / Content property parked under a local placeholder bucket."""
-    props = resource.get("Properties") or {}
-    code = props.get("Code") or props.get("Content") or {}
-    if not isinstance(code, dict) or code.get("S3Bucket") != bucket:
-        return None
-    return str(code.get("S3Key"))

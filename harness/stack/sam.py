@@ -374,3 +374,12 @@ def _rewrite_local_layers(document: dict[str, Any], base_dir: Path) -> dict[str,
         else:
             props[field_name] = {"S3Bucket": LOCAL_LAYER_BUCKET, "S3Key": key}
     return layers
+
+
+def placeholder_key(resource: dict[str, Any], bucket: str) -> str | None:
+    """The S3Key of a (translated) Code / Content property parked under a placeholder bucket."""
+    props = resource.get("Properties") or {}
+    code = props.get("Code") or props.get("Content") or {}
+    if not isinstance(code, dict) or code.get("S3Bucket") != bucket:
+        return None
+    return str(code.get("S3Key"))

@@ -52,6 +52,12 @@ _WHY = {
     "AWS::SecretsManager::": "Secrets Manager resources are not created by the deployer yet",
     "AWS::SSM::": "SSM resources are not created by the deployer yet",
     "AWS::CloudWatch::": "CloudWatch alarms and dashboards are not created locally",
+    "AWS::ApiGateway::RequestValidator": (
+        "request validation is not emulated: requests reach the integration unvalidated"
+    ),
+    "AWS::ApiGateway::Model": "models (request validation) are not emulated",
+    "AWS::ApiGateway::GatewayResponse": "customised gateway responses are not emulated",
+    "AWS::ApiGateway::Account": "API Gateway account settings have no local counterpart",
     "AWS::ApiGateway::UsagePlan": "usage plans and API keys are not enforced locally",
     "AWS::ApiGateway::ApiKey": "usage plans and API keys are not enforced locally",
     "AWS::ApiGateway::DomainName": "custom domain names have no local counterpart",

@@ -114,7 +114,12 @@ class EmbeddedTarget(DeployingTarget):
         # resources go in parallel (as CloudFormation does) only to an engine in another
         # process: in this one, the threads would just take turns holding the GIL
         parallelism = 1 if self.engine is not None else 4
-        return DeployOptions(parallelism=parallelism, poll_interval=0.01, ready_timeout=30.0)
+        return DeployOptions(
+            parallelism=parallelism,
+            poll_interval=0.01,
+            ready_timeout=30.0,
+            runtimes=("python",),  # the engine's workers run Python functions only
+        )
 
     def account_id(self) -> str:
         return DEFAULT_ACCOUNT

@@ -86,6 +86,9 @@ def test_shared_integrations_security_schemes_and_cors_are_read() -> None:
                         "x-amazon-apigateway-integration": LAMBDA,
                     }
                 },
+                "/public": {  # SAM's `Auth: {Authorizer: NONE}` under a default authorizer
+                    "get": {"security": [{"NONE": []}], "x-amazon-apigateway-integration": LAMBDA}
+                },
             },
             "components": {
                 "x-amazon-apigateway-integrations": {"fn": LAMBDA},
@@ -101,9 +104,10 @@ def test_shared_integrations_security_schemes_and_cors_are_read() -> None:
                     "lambdaAuth": {
                         "type": "apiKey",
                         "in": "header",
-                        "name": "X-Key",
+                        "name": "Unused",
                         "x-amazon-apigateway-authorizer": {
                             "type": "request",
+                            "identitySource": "$request.header.X-Key, $request.querystring.k",
                             "authorizerUri": FN,
                             "authorizerPayloadFormatVersion": "2.0",
                             "enableSimpleResponses": True,
@@ -118,6 +122,7 @@ def test_shared_integrations_security_schemes_and_cors_are_read() -> None:
         RouteSpec("GET /open", 0),
         RouteSpec("GET /mine", 1, "JWT", "jwt", ("read",)),
         RouteSpec("DELETE /admin", 0, "CUSTOM", "lambdaAuth"),
+        RouteSpec("GET /public", 0),
     ]
     # a Lambda integration without a payload format gets HTTP APIs' 2.0
     assert spec.integrations[1]["PayloadFormatVersion"] == "2.0"
@@ -127,7 +132,10 @@ def test_shared_integrations_security_schemes_and_cors_are_read() -> None:
         "JwtConfiguration": {"Audience": ["app"], "Issuer": "https://id"},
         "IdentitySource": ["$request.header.Authorization"],
     }
-    assert spec.authorizers["lambdaAuth"]["IdentitySource"] == ["$request.header.X-Key"]
+    assert spec.authorizers["lambdaAuth"]["IdentitySource"] == [
+        "$request.header.X-Key",
+        "$request.querystring.k",
+    ]
     assert spec.authorizers["lambdaAuth"]["EnableSimpleResponses"] is True
 
 

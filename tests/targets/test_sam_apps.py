@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from harness.engine import Engine, moto_seam
+from harness.stack.errors import UnsupportedResource
 from harness.targets.base import StackOutputs
 from harness.targets.embedded import EmbeddedTarget
 
@@ -130,6 +131,28 @@ def test_an_http_api_in_plain_cloudformation_answers_and_refuses_its_jwt_route(
     assert outputs.outputs["StatusEndpoint"].startswith("https://")
 
 
+def test_sam_authorizers_are_created_and_their_routes_refused_but_none_routes_answer(
+    deploy: Callable[[Path], Deployed],
+) -> None:
+    target, outputs = deploy(APPS / "http_auth" / "template.yaml")
+    assert get(outputs.api_url + "/health").json() == {"route": "GET /health"}
+    for method, path, kind in (("GET", "/notes", "JWT"), ("POST", "/partner/feed", "CUSTOM")):
+        refused = get(outputs.api_url + path, method)
+        assert refused.status_code == 501, refused.text
+        assert f"uses {kind} authorization" in refused.json()["message"]
+
+    api_id = outputs.api_url.split("/")[-2]
+    v2 = target.client("apigatewayv2")
+    routes = {r["RouteKey"]: r for r in v2.get_routes(ApiId=api_id)["Items"]}
+    assert routes["GET /health"]["AuthorizationType"] == "NONE"
+    login = v2.get_authorizer(ApiId=api_id, AuthorizerId=routes["GET /notes"]["AuthorizerId"])
+    assert login["Name"] == "Login" and login["JwtConfiguration"]["Audience"] == ["notes"]
+    partner_route = routes["ANY /partner/{proxy+}"]
+    assert partner_route["AuthorizationType"] == "CUSTOM"
+    partner = v2.get_authorizer(ApiId=api_id, AuthorizerId=partner_route["AuthorizerId"])
+    assert partner["Name"] == "Partner" and partner["AuthorizerType"] == "REQUEST"
+
+
 # -- REST API declared resource by resource --------------------------------------------------------
 
 
@@ -203,3 +226,18 @@ def test_a_layer_given_by_arn_the_engine_lacks_is_reported_and_left_out(
         FunctionName=outputs.functions["HelloWorldFunction"]
     )["Configuration"]
     assert not config.get("Layers")
+
+
+def test_a_function_the_engine_cannot_run_is_refused_before_anything_is_created(
+    deploy: Callable[[Path], Deployed], tmp_path: Path
+) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(APPS / "http_hello", app)
+    template = app / "template.yaml"
+    template.write_text(template.read_text().replace("Runtime: python3.12", "Runtime: nodejs20.x"))
+    with pytest.raises(UnsupportedResource) as err:
+        deploy(template)
+    assert (
+        "  - HelloWorldFunction (AWS::Lambda::Function, from AWS::Serverless::Function): "
+        "Runtime nodejs20.x: the embedded target runs python* functions only"
+    ) in str(err.value)

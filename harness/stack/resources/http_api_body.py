@@ -204,6 +204,8 @@ def _authorization(
     if not isinstance(requirement, dict) or not requirement:
         return "NONE", None, ()
     name, scopes = next(iter(requirement.items()))
+    if name == "NONE" and name not in schemes:
+        return "NONE", None, ()  # what SAM writes for `Auth: {Authorizer: NONE}`
     scheme = schemes.get(name)
     if not isinstance(scheme, dict):
         raise BodyError(f"{where}: security names {name!r}, which securitySchemes lacks")
@@ -213,12 +215,12 @@ def _authorization(
     if not isinstance(authorizer, dict):
         raise BodyError(f"securitySchemes.{name} has no x-amazon-apigateway-authorizer")
     if name not in spec.authorizers:
-        spec.authorizers[name] = _authorizer_args(name, scheme, authorizer)
+        spec.authorizers[name] = _authorizer_args(name, authorizer)
     kind = "JWT" if spec.authorizers[name]["AuthorizerType"] == "JWT" else "CUSTOM"
     return kind, name, tuple(str(scope) for scope in scopes or ())
 
 
-def _authorizer_args(name: str, scheme: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+def _authorizer_args(name: str, raw: dict[str, Any]) -> dict[str, Any]:
     kind = str(raw.get("type", "")).lower()
     args: dict[str, Any] = {"Name": name}
     if kind == "jwt":
@@ -235,10 +237,8 @@ def _authorizer_args(name: str, scheme: dict[str, Any], raw: dict[str, Any]) -> 
                 args[parameter] = raw[key]
     else:
         raise BodyError(f"securitySchemes.{name}: authorizer type {kind!r} (jwt or request)")
-    source = raw.get("identitySource")
-    if source is None and scheme.get("in") == "header" and scheme.get("name"):
-        source = f"$request.header.{scheme['name']}"
-    if source:
-        sources = source if isinstance(source, list) else str(source).split(",")
-        args["IdentitySource"] = [str(item).strip() for item in sources]
+    source = raw.get("identitySource") or []
+    sources = source if isinstance(source, list) else str(source).split(",")
+    # required by the API, empty for a Lambda authorizer without caching
+    args["IdentitySource"] = [str(item).strip() for item in sources if str(item).strip()]
     return args
