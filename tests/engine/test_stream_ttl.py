@@ -9,8 +9,8 @@ import pytest
 from stream_helpers import create_table, read_stream, unique, wait_until
 
 from harness.engine import Engine
-from harness.engine.errors import ResourceNotFound, ValidationError
-from harness.engine.ttl import TtlSweeper
+from harness.engine.dynamodb.ttl import TtlSweeper
+from harness.engine.kernel.errors import ResourceNotFound, ValidationError
 
 # GetRecords' Identity shape (boto3 parses it by these member names)
 SERVICE = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
@@ -95,7 +95,7 @@ def test_background_sweeper_expires_items_without_being_asked(
 ) -> None:
     table, arn = ttl_table(ddb, "ttlbg")
     put(ddb, table, "due", {"N": str(int(time.time()) - 1)})
-    sweeper = TtlSweeper(engine.streams, interval=0.02)
+    sweeper = TtlSweeper(engine.streams.clock, interval=0.02)
 
     sweeper.start()
     try:
