@@ -17,7 +17,8 @@ from ..config import Settings
 from ..exit_codes import ExitCode
 from ..stack.check import check_template
 from ..stack.errors import StackError
-from ..targets.commands import stack_parameters
+from ..targets.base import TargetError
+from ..targets.commands import create_target, stack_parameters
 from .errors import ScenarioFileError
 from .loader import find_scenario_files, load_file
 
@@ -81,9 +82,19 @@ def validate(paths: tuple[str, ...], settings: Settings, echo: Echo) -> Validati
                 f"no template at {template.resolve()} (setting `template`, from "
                 f"{settings.sources.get('template', 'the default')})"
             )
-        checked = check_template(template, stack_parameters(settings, {}), settings.region)
+        # the target is built, never started: it says how it would deploy
+        target = create_target(settings, private_engine=True)
+        checked = check_template(
+            template,
+            stack_parameters(settings, {}),
+            settings.region,
+            target=target.name,
+            options=target.deploy_options(),
+        )
         result.resources = len(checked.resources)
-    except (StackError, OSError) as err:
+        for notice in checked.notices:
+            echo(f"note: {notice}")
+    except (StackError, TargetError, OSError) as err:
         result.template_error = str(err)
         echo(str(err))  # it names the template
     bad = len(result.file_errors)

@@ -13,6 +13,7 @@ from typing import Any
 from ..config import DEFAULT_ACCOUNT
 from .deploy import Deployer
 from .package import FunctionPackager
+from .resources import DeployOptions
 from .sam import StackTemplate, load_template
 
 
@@ -21,17 +22,24 @@ def _no_client(service: str) -> Any:
 
 
 def check_template(
-    path: Path | str, parameters: dict[str, str] | None = None, region: str = "us-east-1"
+    path: Path | str,
+    parameters: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    *,
+    target: str = "embedded",
+    options: DeployOptions | None = None,
 ) -> StackTemplate:
-    """The template, translated and planned as a deploy would; raises StackError."""
+    """The template, translated and planned as a deploy to ``target`` (with its ``options``)
+    would; raises StackError. Its ``notices`` say what the deploy would note."""
     template = load_template(path, parameters, region)
     deployer = Deployer(
         client=_no_client,
         stack_name="check",
         region=region,
-        target="check",
+        target=target,
         # never used: planning packages nothing
         packager=FunctionPackager(Path(template.path).parent / ".harness" / "cache"),
+        options=options,
         account_id=DEFAULT_ACCOUNT,
     )
     deployer.plan(template, parameters)
