@@ -276,8 +276,8 @@ def run(
     Exits like pytest: 0 all passed, 1 some failed, 2 a file could not be used (the others
     still ran), 3 the stack could not be set up, 4 bad options or settings, 5 no scenario found.
     """
-    from .scenario.run_command import EXIT_USAGE, RunRequest, RunUsageError
-    from .scenario.run_command import run as run_scenarios
+    from .scenario.commands.run_command import EXIT_USAGE, RunRequest, RunUsageError
+    from .scenario.commands.run_command import run as run_scenarios
 
     try:
         settings = load_settings({"target": target, "template": template})
@@ -321,8 +321,8 @@ def validate(paths: tuple[str, ...], template: str | None) -> None:
     exist, 5 when no scenario file is found.
     """
     settings = _settings(template=template)
-    from .scenario.validate_command import ValidateUsageError
-    from .scenario.validate_command import validate as validate_files
+    from .scenario.commands.validate_command import ValidateUsageError
+    from .scenario.commands.validate_command import validate as validate_files
 
     try:
         result = validate_files(paths, settings, click.echo)

@@ -20,8 +20,8 @@ from pathlib import Path
 from types import FrameType
 
 from ..config import Settings
-from ..scenario.errors import ScenarioFileError
-from ..scenario.loader import load_text
+from ..scenario.language.errors import ScenarioFileError
+from ..scenario.language.loader import load_text
 from ..stack.errors import StackError
 from ..targets.base import StackOutputs
 from ..targets.commands import create_target, describe, stack_parameters

@@ -20,12 +20,12 @@ from typing import Any
 
 import jmespath
 
-from ..scenario.errors import ScenarioFileError
-from ..scenario.loader import load_file
-from ..scenario.model import MISSING, RequestStep, Scenario
-from ..scenario.observations import json_ready
-from ..scenario.runner import stack_variables
-from ..scenario.variables import VariableScope, as_text
+from ..scenario.language.errors import ScenarioFileError
+from ..scenario.language.loader import load_file
+from ..scenario.language.model import MISSING, RequestStep, Scenario
+from ..scenario.language.variables import VariableScope, as_text
+from ..scenario.running.observations import json_ready
+from ..scenario.running.runner import stack_variables
 from ..targets.base import StackOutputs
 from .control import RecordError
 from .recorder import Recorder

@@ -7,8 +7,8 @@ import math
 import re
 from collections import Counter
 
-from ..scenario.matchers import TIMESTAMP_PATTERN
-from ..scenario.matchers import is_timestamp as is_timestamp
+from ..scenario.language.matchers import TIMESTAMP_PATTERN
+from ..scenario.language.matchers import is_timestamp as is_timestamp
 
 UUID_RE = r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
 #: ISO 8601 date-times as APIs write them: what ``!timestamp`` accepts

@@ -18,13 +18,13 @@ from plugin_support import (
 )
 
 from harness.config import Settings
-from harness.scenario.run_command import (
+from harness.scenario.commands.run_command import (
     RunRequest,
     RunUsageError,
     exit_code,
     pytest_args,
 )
-from harness.scenario.run_report import RunOutcome
+from harness.scenario.plugin.run_report import RunOutcome
 
 pytest_plugins = ["pytester"]
 

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from plugin_support import APP_TEMPLATE, BROKEN, PASSING, write
 
 from harness.cli import main
-from harness.scenario.errors import ScenarioFileError
-from harness.scenario.loader import load_file
+from harness.scenario.language.errors import ScenarioFileError
+from harness.scenario.language.loader import load_file
 
 REPO = Path(__file__).resolve().parents[2]
 

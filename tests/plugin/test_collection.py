@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 import pytest
 from plugin_support import ONLY_HARNESS
 
-from harness.scenario.collect import ScenarioItem
+from harness.scenario.plugin.collect import ScenarioItem
 
 pytest_plugins = ["pytester"]
 

@@ -23,8 +23,8 @@ from record_support import TEMPLATE, fresh_stack
 from harness.cli import main
 from harness.config import project_stack_name
 from harness.engine import Engine, moto_seam
-from harness.scenario.loader import load_file
-from harness.scenario.runner import ScenarioRunner
+from harness.scenario.language.loader import load_file
+from harness.scenario.running.runner import ScenarioRunner
 
 HARNESS = [sys.executable, "-m", "harness.cli"]
 STARTUP_SECONDS = 120.0  # a bound: importing moto and deploying takes a few seconds

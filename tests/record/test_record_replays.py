@@ -21,8 +21,8 @@ from harness.engine import Engine
 from harness.record.proxy import RecordingProxy
 from harness.record.recorder import Recorder
 from harness.record.writer import write_scenario
-from harness.scenario.loader import load_text
-from harness.scenario.runner import ScenarioRunner
+from harness.scenario.language.loader import load_text
+from harness.scenario.running.runner import ScenarioRunner
 
 #: copies of the recording in the one `harness run` (the issue's bar: 10 out of 10)
 COPIES = 10

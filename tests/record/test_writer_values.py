@@ -10,9 +10,9 @@ import pytest
 
 from harness.record.session import Exchange, TableChange
 from harness.record.writer import write_scenario
-from harness.scenario.loader import load_text
-from harness.scenario.matchers import match
-from harness.scenario.model import RequestStep, Scenario, TableStep
+from harness.scenario.language.loader import load_text
+from harness.scenario.language.matchers import match
+from harness.scenario.language.model import RequestStep, Scenario, TableStep
 from harness.targets.base import CapturedNotification, StackOutputs
 
 ID = "3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60"

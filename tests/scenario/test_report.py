@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.scenario.report import (
+from harness.scenario.reporting.report import (
     RunReport,
     ScenarioReport,
     TimelineEvent,

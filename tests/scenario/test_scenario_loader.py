@@ -10,17 +10,17 @@ from textwrap import dedent
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness.scenario.collection_matchers import Contains, Unordered
-from harness.scenario.errors import ScenarioFileError
-from harness.scenario.loader import (
+from harness.scenario.language.collection_matchers import Contains, Unordered
+from harness.scenario.language.errors import ScenarioFileError
+from harness.scenario.language.loader import (
     find_scenario_files,
     load_file,
     load_paths,
     load_text,
     scenario_schema,
 )
-from harness.scenario.matchers import Absent, AnyValue, Regex, Timestamp, TypeIs
-from harness.scenario.model import (
+from harness.scenario.language.matchers import Absent, AnyValue, Regex, Timestamp, TypeIs
+from harness.scenario.language.model import (
     MISSING,
     ExpireStep,
     FaultStep,
@@ -32,7 +32,7 @@ from harness.scenario.model import (
     StreamStep,
     TableStep,
 )
-from harness.scenario.variables import STACK_VARIABLES
+from harness.scenario.language.variables import STACK_VARIABLES
 
 EVERY_KIND = """\
 name: every step kind

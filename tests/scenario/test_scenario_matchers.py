@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from harness.scenario.collection_matchers import Contains, Unordered
-from harness.scenario.matchers import (
+from harness.scenario.language.collection_matchers import Contains, Unordered
+from harness.scenario.language.matchers import (
     Absent,
     AnyValue,
     Mismatch,

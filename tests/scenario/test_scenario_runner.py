@@ -11,8 +11,8 @@ import pytest
 from runner_support import MiniStack, PlainTarget, mini_stack
 
 from harness.engine import Engine
-from harness.scenario.loader import load_text
-from harness.scenario.runner import ScenarioResult, ScenarioRunner
+from harness.scenario.language.loader import load_text
+from harness.scenario.running.runner import ScenarioResult, ScenarioRunner
 
 
 @pytest.fixture(scope="module")

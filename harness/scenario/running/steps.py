@@ -18,12 +18,12 @@ from typing import Any
 import jmespath
 import requests
 
-from ..stack.resources.base import is_not_found
-from ..targets.base import IdleResult, StackOutputs, Target, Unsupported
-from .durations import format_duration
-from .errors import ScenarioError, ScenarioSkipped, StepFailure
-from .matchers import Mismatch, SequenceMatch, match, match_each, show
-from .model import (
+from ...stack.resources.base import is_not_found
+from ...targets.base import IdleResult, StackOutputs, Target, Unsupported
+from ..language.durations import format_duration
+from ..language.errors import ScenarioError, ScenarioSkipped, StepFailure
+from ..language.matchers import Mismatch, SequenceMatch, match, match_each, show
+from ..language.model import (
     MISSING,
     ExpireStep,
     FaultStep,
@@ -36,6 +36,7 @@ from .model import (
     StreamStep,
     TableStep,
 )
+from ..language.variables import VariableScope, as_text
 from .observations import (
     NotificationCursor,
     QueueCursor,
@@ -47,7 +48,6 @@ from .observations import (
     stream_record_view,
     typed,
 )
-from .variables import VariableScope, as_text
 
 MAX_LISTED = 10  # observations listed in a failure report
 REQUEST_TIMEOUT_SECONDS = 30.0

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..config import ConfigError, Settings, load_settings
+from ...config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     import requests
 
-    from ..targets.base import StackOutputs, Target
-    from .pipeline import PipelineObserver
+    from ...targets.base import StackOutputs, Target
+    from ..running.pipeline import PipelineObserver
 
 Log = Callable[[str], None]
 
@@ -72,8 +72,8 @@ def create_session_target(settings: Settings, state_dir: Path, log: Log | None =
     ``localstack_url``, else one started with testcontainers for this process. AWS: as
     `harness up` builds it.
     """
-    from ..targets.commands import create_target
-    from ..targets.deploying import DEFAULT_STATE_DIR
+    from ...targets.commands import create_target
+    from ...targets.deploying import DEFAULT_STATE_DIR
 
     worker = worker_id()
     prefix = f"{settings.stack_prefix}-run" + (f"-{worker}" if worker else "")
@@ -141,14 +141,14 @@ class StackSession:
     def _deploy(self) -> DeployedStack:
         import requests
 
-        from ..stack.errors import StackError
-        from ..targets.base import TargetError
-        from ..targets.commands import stack_parameters
-        from .pipeline import PipelineObserver
+        from ...stack.errors import StackError
+        from ...targets.base import TargetError
+        from ...targets.commands import stack_parameters
+        from ..running.pipeline import PipelineObserver
 
         settings = self.settings()
         if settings.loopback_only:
-            from ..engine.kernel import loopback_guard
+            from ...engine.kernel import loopback_guard
 
             loopback_guard.install()
         template = Path(settings.template)

@@ -55,8 +55,12 @@ def find_scenario_files(root: Path) -> list[Path]:
 
 @functools.cache
 def scenario_schema() -> dict[str, Any]:
-    """The JSON Schema of one scenario document (shipped as harness/scenario/schema.json)."""
-    text = resources.files("harness.scenario").joinpath("schema.json").read_text(encoding="utf-8")
+    """The JSON Schema of one scenario document (shipped as harness/scenario/language/schema.json)."""
+    text = (
+        resources.files("harness.scenario.language")
+        .joinpath("schema.json")
+        .read_text(encoding="utf-8")
+    )
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Settings
-from ..exit_codes import ExitCode
-from ..stack.check import check_template
-from ..stack.errors import StackError
-from ..targets.base import TargetError
-from ..targets.commands import create_target, stack_parameters
-from .errors import ScenarioFileError
-from .loader import find_scenario_files, load_file
+from ...config import Settings
+from ...exit_codes import ExitCode
+from ...stack.check import check_template
+from ...stack.errors import StackError
+from ...targets.base import TargetError
+from ...targets.commands import create_target, stack_parameters
+from ..language.errors import ScenarioFileError
+from ..language.loader import find_scenario_files, load_file
 
 Echo = Callable[[str], None]
 

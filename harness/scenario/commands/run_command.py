@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ..config import Settings
-from ..exit_codes import ExitCode
-from .run_report import RunOutcome
+from ...config import Settings
+from ...exit_codes import ExitCode
+from ..plugin.run_report import RunOutcome
 
 EXIT_FILE_UNUSABLE = ExitCode.SCENARIO_INVALID
 EXIT_USAGE = ExitCode.USAGE_ERROR

@@ -18,15 +18,15 @@ import pytest
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..targets.base import TargetError
-from .errors import ScenarioFileError
+from ...targets.base import TargetError
+from ..language.errors import ScenarioFileError
+from ..language.loader import is_scenario_file, load_file
+from ..language.model import Scenario
+from ..reporting.failure_text import failure_text
+from ..reporting.report import ScenarioReport, TimelineEvent
+from ..reporting.timeline import build_timeline
 from .execution import ScenarioExecution, execute
-from .failure_text import failure_text
-from .loader import is_scenario_file, load_file
-from .model import Scenario
-from .report import ScenarioReport, TimelineEvent
 from .session import STACK_SESSION, StackUnavailable
-from .timeline import build_timeline
 
 #: errors of a target or its network that keep a scenario from running (not harness bugs)
 _NOT_RUN = (TargetError, ClientError, BotoCoreError, requests.RequestException)
