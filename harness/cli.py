@@ -66,7 +66,7 @@ def _settings(**cli: Any) -> Settings:
 def _apply_loopback_only(settings: Settings) -> None:
     """With ``loopback_only``, nothing this process (or a worker it starts) does leaves the host."""
     if settings.loopback_only:
-        from .engine import loopback_guard
+        from .engine.kernel import loopback_guard
 
         loopback_guard.install()
 

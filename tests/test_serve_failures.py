@@ -55,7 +55,7 @@ moto_seam.provide_aws_managed_policies = provide_aws_managed_policies
 
 BLOCK_STOP = """
 import sys, threading
-from harness.engine.streams import StreamService
+from harness.engine.dynamodb.streams import StreamService
 def shutdown(self):
     print("stop is blocked", file=sys.stderr, flush=True)
     threading.Event().wait()

@@ -1,27 +1,71 @@
-"""The embedded engine: one endpoint, its services, and their lifecycle."""
+"""The embedded engine's composition root: builds every service, hands each the collaborators
+it uses, gives the endpoint every service's routes, and runs their lifecycle.
+
+No service imports this module (CI checks it: ``[tool.importlinter]`` in pyproject.toml). Each
+gets narrow interfaces instead (``kernel.protocols``, ``kernel.invoking.Invoker``,
+``kernel.activity.ActivitySignal``): the Lambda runtime is the invoker of event source
+mappings, SNS and API Gateway; the fault registry is the runtime's and the mappings' fault
+source; the stream store is the mappings' stream reader.
+
+Threads and locks (the rules every service keeps):
+
+- ``harness-http`` serves each request on a thread of its own (werkzeug's threaded server);
+  requests moto serves for DynamoDB run under ``moto_seam.dynamodb_lock``, one at a time.
+- A table write reaches ``StreamService.on_item_change`` *under* ``dynamodb_lock``; it takes
+  the stream store's own lock, appends, releases it, then calls the stream listeners (the
+  mapping service's ``_on_stream_record``), still under ``dynamodb_lock``: listeners only wake
+  a poller (a condition notify) and never call back into DynamoDB, so no lock is taken in the
+  other order. Lock order, outermost first: ``dynamodb_lock`` > a service's own lock >
+  ``Activity``'s condition. Nothing waits on ``dynamodb_lock`` while holding a service lock.
+- Each event source mapping runs threads of its own: per DynamoDB shard, one lane thread per
+  ``ParallelizationFactor`` (``esm-<uuid>-<shard>-<n>``); per SQS queue, one poller thread
+  (``esm-<uuid>-sqs``). A lane invokes synchronously and so waits for its function; it holds
+  no lock while it does.
+- The Lambda runtime: one ``lambda-spawner`` thread starts every worker process (so that
+  PR_SET_PDEATHSIG stays armed), one monitor thread watches the workers, a pool of
+  ``lambda-event`` threads runs Event invocations, and each warm worker has a Runtime API
+  server thread. A worker's boto3 calls come back in through ``harness-http``.
+- SNS deliveries run on ``harness-sns-delivery-<n>`` threads, one lane per subscription.
+- The TTL sweeper (``harness-ttl``) deletes due items every 2 s under ``dynamodb_lock``.
+- ``harness-warmup`` installs moto's API Gateway once, after the endpoint is up; API Gateway
+  requests wait for it.
+- Every service calls ``activity.changed()`` after its pending work changes, outside its own
+  lock; ``quiesce`` re-reads every service's ``pending()`` at each signal (and every 50 ms in
+  case a signal was missed).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from . import moto_seam
-from .activity import Activity, PendingWork
-from .apigateway import ApiGatewayDataPlane
-from .errors import EngineAlreadyRunning, EngineError
-from .faults import FaultRegistry
-from .introspection import Introspection
-from .lambda_runtime import LambdaRuntime
-from .mappings import MappingService
-from .notifications import NotificationService
-from .records import AccessRecord, InvocationRecord, RecordLog
-from .server import EngineApp, EngineServer
-from .streams import StreamService
+from .apigateway import api as apigateway_api
+from .apigateway.records import AccessRecord
+from .apigateway.service import ApiGatewayDataPlane
+from .dynamodb import api as dynamodb_api
+from .dynamodb.streams import StreamService
+from .esm import api as esm_api
+from .esm.context import MappingContext
+from .esm.service import MappingService
+from .faults import api as faults_api
+from .faults.registry import FaultRegistry
+from .http.introspection import Introspection, engine_endpoints
+from .http.server import EngineApp, EngineServer, MotoHandoff
+from .kernel.activity import Activity, IdleReport, PendingWork
+from .kernel.errors import EngineAlreadyRunning, EngineError
+from .kernel.record_log import RecordLog
+from .kernel.routing import HarnessEndpoint, Route
+from .lambda_ import api as lambda_api
+from .lambda_.records import InvocationRecord
+from .lambda_.runtime import LambdaRuntime
+from .sns import api as sns_api
+from .sns.service import NotificationService
 
 _log = logging.getLogger(__name__)
 _running_lock = threading.Lock()
@@ -55,21 +99,6 @@ def start_failure_message(err: BaseException) -> str:
     )
 
 
-@dataclass(frozen=True)
-class IdleReport:
-    """The answer to "is the pipeline idle?"."""
-
-    idle: bool
-    waited_ms: float
-    pending: list[PendingWork]
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"idle": self.idle, "waitedMs": round(self.waited_ms, 3)}
-        if not self.idle:
-            out["pending"] = [p.to_json() for p in self.pending]
-        return out
-
-
 class Engine:
     """An AWS-compatible endpoint on 127.0.0.1: moto plus our streams, Lambda runtime,
     event source mappings, API Gateway data plane and SNS deliveries.
@@ -85,15 +114,21 @@ class Engine:
         self.requested_port = port
         self.region = region
         self.activity = Activity()
-        self.invocations: RecordLog[InvocationRecord] = RecordLog()
-        self.accesses: RecordLog[AccessRecord] = RecordLog()
-        self.faults = FaultRegistry(self)
-        self.streams = StreamService(self)
-        self.runtime = LambdaRuntime(self)
-        self.notifications = NotificationService(self)
-        self.mappings = MappingService(self)
-        self.apigateway = ApiGatewayDataPlane(self)
-        self.introspection = Introspection(self)
+        self.faults = FaultRegistry()
+        self.streams = StreamService(self.activity, region)
+        self.runtime = LambdaRuntime(self.activity, lambda: self.url, region, self.faults)
+        self.notifications = NotificationService(self.activity, self.runtime)
+        self.mappings = MappingService(
+            MappingContext(
+                activity=self.activity,
+                streams=self.streams,
+                invoker=self.runtime,
+                redeliveries=self.faults,
+                region=region,
+            )
+        )
+        self.apigateway = ApiGatewayDataPlane(self.activity, self.runtime, lambda: self.port)
+        self.introspection = Introspection(self._harness_endpoints())
         self._server: EngineServer | None = None
         self._warm = threading.Event()
         self._warmup = threading.Thread(target=self._warm_up, name="harness-warmup", daemon=True)
@@ -103,6 +138,52 @@ class Engine:
         #: names this engine's resources: new at each start and reset, so a state file written
         #: for an engine that has stopped (or forgotten everything) since can tell
         self.instance_id = uuid.uuid4().hex
+
+    @property
+    def invocations(self) -> RecordLog[InvocationRecord]:
+        """Every function run, in start order (the Lambda runtime's record)."""
+        return self.runtime.invocations
+
+    @property
+    def accesses(self) -> RecordLog[AccessRecord]:
+        """Every call through the API Gateway data plane."""
+        return self.apigateway.accesses
+
+    def _harness_endpoints(self) -> list[HarnessEndpoint]:
+        """Every ``/_harness/`` endpoint, from the services that own what each shows."""
+        return [
+            *engine_endpoints(self),
+            *sns_api.harness_endpoints(self.notifications),
+            *lambda_api.harness_endpoints(self.runtime),
+            *apigateway_api.harness_endpoints(self.apigateway),
+            *faults_api.harness_endpoints(self.faults),
+            *dynamodb_api.harness_endpoints(self.streams),
+        ]
+
+    def _routes(self) -> list[Route]:
+        """What the endpoint serves before moto, in the order it tries them."""
+        return [
+            self.introspection.route(),
+            *apigateway_api.routes(self.apigateway, self.wait_until_warm),
+            *dynamodb_api.routes(self.streams)[:1],  # the Streams API
+            *lambda_api.routes(self.runtime),
+            *esm_api.routes(self.mappings, self.region),
+            *faults_api.routes(self.faults),
+            *dynamodb_api.routes(self.streams)[1:],  # DynamoDB's front-door checks
+        ]
+
+    def _moto_handoff(self) -> MotoHandoff:
+        def serialize(request: Any) -> Any:
+            target = request.headers.get("X-Amz-Target", "")
+            if target.startswith("DynamoDB_20120810."):
+                return moto_seam.dynamodb_lock
+            return contextlib.nullcontext()
+
+        return MotoHandoff(
+            app=moto_seam.create_moto_app(),
+            serialize=serialize,
+            crash_answers=(dynamodb_api.crash_answer,),
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -140,7 +221,9 @@ class Engine:
                 )
             _running = self
         try:
-            self._server = EngineServer(EngineApp(self), self.host, self.requested_port)
+            self._server = EngineServer(
+                EngineApp(self._routes(), self._moto_handoff()), self.host, self.requested_port
+            )
         except BaseException:
             self.stop()
             raise
@@ -253,8 +336,8 @@ class Engine:
         for service in reversed(self._services()):
             service.reset()
         self.faults.clear()
-        self.invocations.clear()
-        self.accesses.clear()
+        self.runtime.invocations.clear()
+        self.apigateway.accesses.clear()
         with moto_seam.dynamodb_lock:
             moto_seam.reset_moto()
         self.instance_id = uuid.uuid4().hex

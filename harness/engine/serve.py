@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import ipaddress
 import os
 import signal
 import socket
@@ -14,6 +13,7 @@ from types import FrameType
 from typing import TextIO
 
 from .core import Engine, EngineStartFailed
+from .kernel.loopback_guard import is_loopback_host
 
 # the signals that stop the engine cleanly (SIGHUP: the terminal went away)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -67,7 +67,7 @@ def serve(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     try:
-        if not _is_loopback(host):
+        if not is_loopback_host(host, wildcard_ok=False):
             print(
                 f"harness serve: warning: {host} is not a loopback address; the engine has no "
                 "authentication, so anyone who can reach it can use it",
@@ -152,12 +152,3 @@ def _bind_message(host: str, port: int, error: OSError) -> str:
             "another port with --port (0 picks a free one)"
         )
     return f"cannot listen on {host}:{port}: {error.strerror or error}"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -139,7 +139,7 @@ class StackSession:
 
         settings = self.settings()
         if settings.loopback_only:
-            from ..engine import loopback_guard
+            from ..engine.kernel import loopback_guard
 
             loopback_guard.install()
         template = Path(settings.template)

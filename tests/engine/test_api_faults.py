@@ -14,13 +14,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from harness.engine import Engine
-from harness.engine.api_faults import ApiCall, errors
-from harness.engine.faults import FaultRegistry, FaultSpecError
+from harness.engine.faults.api_calls import ApiCall, errors
+from harness.engine.faults.registry import FaultRegistry, FaultSpecError
 
 
 @pytest.fixture
 def registry() -> FaultRegistry:
-    return FaultRegistry(engine=None)  # type: ignore[arg-type]  # the registry never uses it
+    return FaultRegistry()
 
 
 @pytest.fixture

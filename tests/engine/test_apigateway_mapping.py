@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness.engine.apigw_events import (
+from harness.engine.apigateway.events import (
     GatewayRequest,
     MalformedProxyResponse,
     http_proxy_event_v2,
@@ -21,7 +21,7 @@ from harness.engine.apigw_events import (
     rest_proxy_event,
     rest_proxy_response,
 )
-from harness.engine.apigw_routes import HttpMatch, RestMatch
+from harness.engine.apigateway.routes import HttpMatch, RestMatch
 from harness.engine.moto_seam import ApiMethodView, ApiResourceView, HttpRouteView
 
 

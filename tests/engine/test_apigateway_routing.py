@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from harness.engine.apigw_integrations import IntegrationFailure, lambda_function_arn
-from harness.engine.apigw_openapi import OpenApiError, parse_rest_api_document
-from harness.engine.apigw_routes import HttpRouter, RestRouter
-from harness.engine.apigw_wire import raw_path_after_api, raw_path_after_stage
+from harness.engine.apigateway.integrations import IntegrationFailure, lambda_function_arn
+from harness.engine.apigateway.openapi import OpenApiError, parse_rest_api_document
+from harness.engine.apigateway.routes import HttpRouter, RestRouter
+from harness.engine.apigateway.wire import raw_path_after_api, raw_path_after_stage
 from harness.engine.moto_seam import ApiMethodView, ApiResourceView, HttpRouteView, RestApiView
 
 

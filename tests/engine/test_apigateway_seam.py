@@ -13,8 +13,8 @@ from test_apigateway_helpers import RestApi, client_factory, deploy_function, la
 from waiting import wait_until
 
 from harness.engine import Engine, moto_seam
-from harness.engine.errors import EngineError, ResourceNotFound
-from harness.engine.lambda_runtime import InvokeOutcome
+from harness.engine.kernel.errors import EngineError, ResourceNotFound
+from harness.engine.kernel.invoking import InvokeOutcome
 from harness.engine.moto_seam import RestApiView
 
 Client = Callable[..., Any]

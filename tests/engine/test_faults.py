@@ -20,7 +20,7 @@ from mapping_support import (
 )
 
 from harness.engine import Engine
-from harness.engine.faults import FaultRegistry, FaultSpecError, event_contains
+from harness.engine.faults.registry import FaultRegistry, FaultSpecError, event_contains
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.usefixtures("mappings_cleaned_up")
 
 @pytest.fixture
 def registry() -> FaultRegistry:
-    return FaultRegistry(engine=None)  # type: ignore[arg-type]  # the registry never uses it
+    return FaultRegistry()
 
 
 def test_an_error_fault_fires_the_given_number_of_times(registry: FaultRegistry) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from harness.engine.filter_warnings import pattern_warnings
-from harness.engine.filters import (
+from harness.engine.esm.filter_warnings import pattern_warnings
+from harness.engine.esm.filters import (
     FilterCriteria,
     FilterPattern,
     FilterPatternError,

@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from harness.engine import Engine
-from harness.engine.records import AccessRecord, InvocationRecord
+from harness.engine.apigateway.records import AccessRecord
+from harness.engine.lambda_.records import InvocationRecord
 
 ClientFactory = Callable[..., Any]
 

@@ -22,7 +22,7 @@ from test_lambda_helpers import (
 )
 
 from harness.engine import Engine
-from harness.engine.lambda_runtime import Throttled
+from harness.engine.kernel.invoking import Throttled
 
 SLOW_PID = """
 import os, time

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.engine.runtime_api import ACCEPTED, ApiReply, NextInvocation, RuntimeApiServer
+from harness.engine.lambda_.runtime_api import ACCEPTED, ApiReply, NextInvocation, RuntimeApiServer
 
 
 class FakeWorker:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from test_lambda_helpers import code_zip
 
-from harness.engine.moto_seam import FunctionSpec
-from harness.engine.sandbox import (
+from harness.engine.lambda_.sandbox import (
     CodeCache,
     build_runtime_layer,
     runtime_distributions,
     worker_command,
     worker_environment,
 )
+from harness.engine.moto_seam import FunctionSpec
 
 
 def _spec(**overrides: object) -> FunctionSpec:

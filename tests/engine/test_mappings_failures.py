@@ -32,8 +32,8 @@ from mapping_support import (
 )
 
 from harness.engine import Engine
-from harness.engine.batch_responses import FAILED, PARTIAL, SUCCESS, judge
-from harness.engine.lambda_runtime import InvokeOutcome
+from harness.engine.esm.batch_responses import FAILED, PARTIAL, SUCCESS, judge
+from harness.engine.kernel.invoking import InvokeOutcome
 
 ISO_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ISO_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

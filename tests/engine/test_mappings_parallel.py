@@ -24,7 +24,7 @@ from mapping_support import (
 )
 
 from harness.engine import Engine
-from harness.engine.stream_lane import lane_of
+from harness.engine.esm.stream_lane import lane_of
 
 SLOW_HANDLER = """
 import time

@@ -9,8 +9,8 @@ import pytest
 from stream_helpers import create_table, unique
 
 from harness.engine import Engine
-from harness.engine.errors import ResourceNotFound
-from harness.engine.streams import StreamRecord
+from harness.engine.dynamodb.streams import StreamRecord
+from harness.engine.kernel.errors import ResourceNotFound
 
 
 @pytest.fixture

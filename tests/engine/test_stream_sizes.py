@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.engine.stream_records import (
+from harness.engine.kernel.stream_records import (
     format_sequence,
     item_size,
     number_size,

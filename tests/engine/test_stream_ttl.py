@@ -9,8 +9,8 @@ import pytest
 from stream_helpers import create_table, read_stream, unique, wait_until
 
 from harness.engine import Engine
-from harness.engine.errors import ResourceNotFound, ValidationError
-from harness.engine.ttl import TtlSweeper
+from harness.engine.dynamodb.ttl import TtlSweeper
+from harness.engine.kernel.errors import ResourceNotFound, ValidationError
 
 # GetRecords' Identity shape (boto3 parses it by these member names)
 SERVICE = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}

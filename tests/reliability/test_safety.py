@@ -51,7 +51,8 @@ from safety_support import (
 from waiting import wait_until
 
 from harness.config import ConfigError, load_settings
-from harness.engine import Engine, loopback_guard
+from harness.engine import Engine
+from harness.engine.kernel import loopback_guard
 from harness.engine.serve import ServeError, serve
 from harness.record.control import STATE_FILE as RECORD_STATE_FILE
 from harness.scenario.loader import load_file

@@ -10,6 +10,7 @@ them in the path, as AWS does.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import moto
@@ -25,6 +26,9 @@ class DeploymentListener(Protocol):
 
 
 _deployment_listener: DeploymentListener | None = None
+#: reads an OpenAPI document into the API to create (the engine's apigateway.openapi);
+#: raises ValueError for a document API Gateway would refuse
+_document_parser: Callable[[Any], Any] | None = None
 _apigateway_installed = False
 
 
@@ -41,11 +45,12 @@ def _patched_rest_create_deployment(
 def _parse_api_document(api_doc: Any) -> Any:
     from moto.apigateway.exceptions import BadRequestException
 
-    from ..apigw_openapi import OpenApiError, parse_rest_api_document
-
+    parse = _document_parser
+    if parse is None:
+        raise BadRequestException("Invalid OpenAPI input: the engine's API Gateway is not started")
     try:
-        return parse_rest_api_document(api_doc)
-    except OpenApiError as err:
+        return parse(api_doc)
+    except ValueError as err:
         raise BadRequestException(f"Invalid OpenAPI input: {err}") from err
 
 
@@ -296,9 +301,12 @@ def check_apigateway_seams() -> None:
                 )
 
 
-def install_apigateway(listener: DeploymentListener) -> None:
-    """Hand each REST API deployment's snapshot to the listener; import OpenAPI the AWS way."""
-    global _deployment_listener, _apigateway_installed
+def install_apigateway(
+    listener: DeploymentListener, parse_document: Callable[[Any], Any] | None = None
+) -> None:
+    """Hand each REST API deployment's snapshot to the listener; import OpenAPI the AWS way,
+    reading documents with ``parse_document`` (kept after ``uninstall_apigateway``)."""
+    global _deployment_listener, _apigateway_installed, _document_parser
     from moto.apigateway.models import APIGatewayBackend, RestAPI
     from moto.apigateway.responses import APIGatewayResponse
 
@@ -314,6 +322,8 @@ def install_apigateway(listener: DeploymentListener) -> None:
         RestAPI.apply_patch_operations = _patched_rest_api_patch_operations  # type: ignore[method-assign]
         _apigateway_installed = True
     _deployment_listener = listener
+    if parse_document is not None:
+        _document_parser = parse_document
 
 
 def uninstall_apigateway() -> None:

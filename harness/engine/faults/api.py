@@ -1,0 +1,60 @@
+"""What fault injection serves on the endpoint: ``/_harness/faults``, and the check that answers
+an AWS API call with an armed fault's error instead of letting moto serve it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from werkzeug.wrappers import Request, Response
+
+from ..kernel.errors import ValidationError
+from ..kernel.routing import HarnessEndpoint, Route
+from ..kernel.wire import WireProtocol, json_body, json_response
+from . import api_calls
+from .registry import FaultRegistry, FaultSpecError
+
+
+def routes(registry: FaultRegistry) -> list[Route]:
+    """The API-fault check: looks at requests only while an API fault is armed."""
+
+    def faulted(request: Request, groups: Mapping[str, str]) -> Response | None:
+        return api_calls.faulted_answer(registry, request)
+
+    return [
+        Route(
+            "api faults",
+            faulted,
+            when=lambda request: registry.has_api_faults(),
+            protocol=WireProtocol.QUERY,
+        )
+    ]
+
+
+def harness_endpoints(registry: FaultRegistry) -> list[HarnessEndpoint]:
+    """``/_harness/faults``: arm, list and disarm faults."""
+
+    def faults(request: Request) -> Response:
+        if request.method == "GET":
+            return json_response(registry.list())
+        if request.method == "DELETE":
+            count = len(registry.list())
+            registry.clear()
+            return json_response({"cleared": count})
+        body = json_body(request, ValidationError)
+        try:
+            return json_response(registry.add(body))
+        except FaultSpecError as err:
+            raise ValidationError(str(err)) from err
+
+    return [
+        HarnessEndpoint(
+            "/_harness/faults",
+            ("GET", "POST", "DELETE"),
+            faults,
+            "POST a fault (a JSON object): a function fault {function, error: exception | "
+            "timeout | crash | throttle, times?, match?}, a redelivery {function, redeliver: N}, "
+            "or an AWS API fault {service: sns, action, error: <AWS error code>, times?, "
+            "match?}; answers the armed fault with its id. GET: the faults still armed. "
+            'DELETE: disarm them all; answers {"cleared": N}.',
+        )
+    ]

@@ -1,0 +1,229 @@
+"""What a worker process sees: its code, a runtime layer like Lambda's, and Lambda's environment.
+
+A worker runs ``python -S -P`` (no site-packages, no current directory on ``sys.path``), so it
+imports only the standard library, the function's own code (``LAMBDA_TASK_ROOT``, packaged
+dependencies included) and the *runtime layer*: symlinks to the distributions the real Lambda
+Python runtime provides (boto3, botocore and their dependencies, awslambdaric and its
+dependencies). Anything else the harness has installed (moto, the harness itself, powertools)
+is out of reach, so a function that forgets to package a dependency fails here with
+``Runtime.ImportModuleError`` exactly as it would on AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import io
+import os
+import sys
+import threading
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from ...config import DUMMY_CREDENTIALS
+from ..kernel import loopback_guard
+from ..moto_seam import FunctionSpec
+
+#: Distributions the Lambda Python runtime ships, with everything they require.
+RUNTIME_ROOTS = ("boto3", "awslambdaric")
+
+#: Source of the ``python -c`` program each worker runs before handing over to awslambdaric.
+BOOTSTRAP = """\
+import os, sys
+import ctypes
+# PR_SET_PDEATHSIG (1) = SIGKILL (9): the kernel ends this worker if the engine dies abruptly
+ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)
+if os.getppid() != int(os.environ.pop("_HARNESS_ENGINE_PID")):
+    os._exit(70)  # the engine was gone before the death signal was armed
+guard = os.environ.pop("_HARNESS_LOOPBACK_GUARD", None)
+if guard:  # the engine runs loopback only: so does its function (harness/engine/loopback_guard.py)
+    namespace = {"__name__": "harness_loopback_guard", "__file__": guard}
+    with open(guard) as source:
+        exec(compile(source.read(), guard, "exec"), namespace)
+    namespace["install"]()
+import site
+site.setquit()  # exit() and quit(), as a normal interpreter (and AWS's) has them
+sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], os.environ["LAMBDA_RUNTIME_DIR"]]
+sys.argv = ["/var/runtime/bootstrap.py"]
+from awslambdaric.__main__ import main
+main(["awslambdaric", os.environ["_HANDLER"]])
+"""
+
+#: Environment variables AWS reserves: a function's own variables cannot override them.
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+    }
+)
+
+
+class SandboxError(RuntimeError):
+    """The runtime layer or a function's code could not be prepared."""
+
+
+def runtime_distributions(
+    roots: tuple[str, ...] = RUNTIME_ROOTS,
+) -> list[importlib.metadata.Distribution]:
+    """The installed distributions named in ``roots`` and everything they require (no extras)."""
+    environment: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    environment["extra"] = ""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    todo = list(roots)
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError as err:
+            raise SandboxError(
+                f"the Lambda runtime layer needs the distribution {name!r}, which is not "
+                "installed in the harness's environment"
+            ) from err
+        found[name] = dist
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                todo.append(requirement.name)
+    return list(found.values())
+
+
+def _top_level_entries(dist: importlib.metadata.Distribution) -> set[Path]:
+    """The files and folders a distribution puts directly into site-packages."""
+    base = Path(str(dist.locate_file("")))
+    entries: set[Path] = set()
+    for file in dist.files or []:
+        parts = Path(str(file)).parts
+        if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
+            continue  # scripts, caches and path hooks are not importable code
+        entries.add(base / parts[0])
+    return entries
+
+
+def build_runtime_layer(dest: Path, roots: tuple[str, ...] = RUNTIME_ROOTS) -> Path:
+    """Fill ``dest`` with symlinks to the runtime distributions (code and metadata); returns it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for dist in runtime_distributions(roots):
+        for source in _top_level_entries(dist):
+            if not source.exists():
+                continue
+            link = dest / source.name
+            if not link.exists():
+                link.symlink_to(source, target_is_directory=source.is_dir())
+    return dest
+
+
+class CodeCache:
+    """Each function's code, unzipped once per content hash into a folder the runtime owns."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._lock = threading.Lock()
+
+    def task_root(self, spec: FunctionSpec, digest: str | None = None) -> Path:
+        """The folder holding the function's unzipped code (LAMBDA_TASK_ROOT).
+
+        ``digest`` is the code's SHA-256 in hex when already known (moto computes it at upload).
+        """
+        digest = digest or hashlib.sha256(spec.code_zip).hexdigest()
+        target = self.root / digest
+        if target.is_dir():
+            return target
+        with self._lock:
+            if target.is_dir():
+                return target
+            staging = self.root / f".{digest}.{uuid.uuid4().hex}"
+            staging.mkdir(parents=True)
+            if spec.code_zip:
+                try:
+                    with zipfile.ZipFile(io.BytesIO(spec.code_zip)) as archive:
+                        archive.extractall(staging)  # zipfile drops absolute and ".." paths
+                except zipfile.BadZipFile as err:
+                    raise SandboxError(
+                        f"the code of function {spec.name} is not a valid zip archive"
+                    ) from err
+            staging.rename(target)
+        return target
+
+
+def log_stream_name(version: str) -> str:
+    """A log stream name shaped like the ones Lambda gives each execution environment."""
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    return f"{day}/[{version}]{uuid.uuid4().hex}"
+
+
+def worker_environment(
+    spec: FunctionSpec,
+    *,
+    runtime_api: str,
+    endpoint_url: str,
+    task_root: Path,
+    runtime_dir: Path,
+    log_stream: str,
+    config_dir: Path,
+) -> dict[str, str]:
+    """The environment of one worker: Lambda's variables, then the function's own.
+
+    Nothing is inherited from the engine's process, so neither its credentials nor its
+    settings leak into a function; boto3 inside the function reaches the engine through
+    ``AWS_ENDPOINT_URL`` with dummy credentials.
+    """
+    interpreter_bin = str(Path(sys.executable).parent)
+    env = {
+        "PATH": f"{interpreter_bin}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "AWS_REGION": spec.region,
+        "AWS_DEFAULT_REGION": spec.region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "_HANDLER": spec.handler,
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "LAMBDA_RUNTIME_DIR": str(runtime_dir),
+        "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ENDPOINT_URL": endpoint_url,
+        # no ~/.aws of the machine running the harness: a function sees no config files, as on AWS
+        "AWS_CONFIG_FILE": str(config_dir / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(config_dir / "credentials"),
+        "_HARNESS_ENGINE_PID": str(os.getpid()),
+    }
+    for key, value in spec.environment.items():
+        if key not in RESERVED_VARIABLES:
+            env[key] = str(value)
+    if loopback_guard.active():
+        env[loopback_guard.WORKER_VARIABLE] = loopback_guard.GUARD_FILE
+    return env
+
+
+def worker_command() -> list[str]:
+    """The command line of a worker: this interpreter without site-packages, then awslambdaric."""
+    return [sys.executable, "-S", "-P", "-c", BOOTSTRAP]
