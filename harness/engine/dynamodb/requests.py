@@ -9,8 +9,8 @@ body that is not JSON as an empty request. AWS refuses them with typed 400s, so 
 - an ``AttributeValue`` with no type or with two types, a number DynamoDB cannot store (over 38
   digits, out of range), ``NULL: false``, an empty set or one with duplicates, and values nested
   deeper than DynamoDB's 32 levels are a ``ValidationException`` with AWS's message;
-- an expression that uses a ``#name`` or ``:value`` the request does not define is a
-  ``ValidationException`` with AWS's message.
+- an expression that uses a ``#name`` or ``:value`` the request does not define, and an empty
+  ``ExpressionAttributeValues``, are a ``ValidationException`` with AWS's message.
 
 What remains for moto (syntax of expressions, key schema, sizes) is moto's to answer;
 :func:`refusal_for_crash` turns a crash of moto on such input into a typed answer.
@@ -224,9 +224,10 @@ def _check_attribute_value(value: dict[str, Any]) -> None:
         members = value.get(kind)
         if not isinstance(members, list):
             continue
-        if not members:  # (AWS's wording, double space included)
+        if not members:  # AWS's wording since 2026, double space included
             raise ValidationError(
-                f"One or more parameter values were invalid: An {word} set  may not be empty"
+                "1 validation error detected: One or more parameter values were invalid: "
+                f"An {word} set  may not be empty"
             )
         distinct = {*parsed} if kind == "NS" else {*members}
         if len(distinct) != len(members):
@@ -297,6 +298,11 @@ def _check_start_key(body: dict[str, Any], request: Request) -> None:
 
 def _check_expression_references(body: dict[str, Any]) -> None:
     for request in _expression_requests(body):
+        if request.get("ExpressionAttributeValues") == {}:
+            # AWS words it with the validation prefix for a request, without it for a
+            # transaction item (moto's tests, verified against AWS, say the same)
+            prefix = "1 validation error detected: " if request is body else ""
+            raise ValidationError(f"{prefix}ExpressionAttributeValues must not be empty")
         names = request.get("ExpressionAttributeNames") or {}
         values = request.get("ExpressionAttributeValues") or {}
         for expression in _EXPRESSIONS:
