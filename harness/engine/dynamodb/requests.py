@@ -34,6 +34,7 @@ from werkzeug.wrappers import Request
 
 from .. import moto_seam
 from ..kernel.errors import EngineError, ValidationError
+from . import partiql
 
 TARGET_PREFIX = "DynamoDB_20120810"
 #: DynamoDB's limit on nested lists and maps inside one attribute value
@@ -49,6 +50,7 @@ _NAME_REF = re.compile(r"#[A-Za-z0-9_]+")
 _VALUE_REF = re.compile(r":[A-Za-z0-9_]+")
 _SIGNED_FOR = re.compile(r"Credential=[^/,]+/[^/,]+/[^/,]+/([^/,]+)/aws4_request")
 _PARSER_FAULTS = (KeyError, TypeError, AttributeError, AssertionError)
+_STATEMENTS = ("Statement", "Statements", "TransactStatements")
 #: where the checked body waits for :func:`refusal_for_crash`
 BODY_KEY = "harness.dynamodb_body"
 _JSON_KINDS = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
@@ -95,6 +97,11 @@ def check_request(request: Request) -> dict[str, Any]:
         _check_types(body, shape, "", 0)
     _check_expression_references(body)
     _check_start_key(body, request)
+    rewritten = partiql.rewrite_request(operation, body)
+    if rewritten is not None:  # literal values moto's PartiQL parser cannot read
+        raw = json.dumps(rewritten).encode()
+        request.environ["wsgi.input"] = io.BytesIO(raw)
+        request.environ["CONTENT_LENGTH"] = str(len(raw))
     return body
 
 
@@ -104,6 +111,15 @@ def refusal_for_crash(err: Exception, body: dict[str, Any]) -> EngineError:
     moto's expression parser raises plain Python exceptions on expressions AWS refuses as a
     ``ValidationException``; anything else is a fault of the engine (a 500, never HTML).
     """
+    if any(key in body for key in _STATEMENTS):
+        # moto's PartiQL parser reads a small part of the language and raises anything from
+        # AssertionError to its own exception (see partiql.py); a 400 says so at once, where a
+        # 500 would be retried by the SDK
+        return ValidationError(
+            "The harness engine cannot run this PartiQL statement: the parser moto bundles "
+            f"failed on it ({type(err).__name__}: {err}). Write values as literals or ? "
+            "parameters, or use GetItem, PutItem, UpdateItem or Query"
+        )
     expression = next((name for name in _EXPRESSIONS if name in body), None)
     if expression is not None and isinstance(err, ValueError):
         return ValidationError(f"Invalid {expression}: Syntax error; {err}")
