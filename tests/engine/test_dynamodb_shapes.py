@@ -54,6 +54,14 @@ def test_a_provisioned_table_is_described_as_aws_describes_it(
     assert again["TableId"] != created["TableId"]  # a new table of the same name
     assert again["BillingModeSummary"] == {"BillingMode": "PAY_PER_REQUEST"}
 
+    dynamodb.update_table(
+        TableName=name,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    )
+    switched = dynamodb.describe_table(TableName=name)["Table"]
+    assert switched["BillingModeSummary"]["BillingMode"] == "PROVISIONED"  # kept once switched
+
 
 def test_indexes_are_still_described_when_the_table_has_them(
     client: Callable[..., Any],

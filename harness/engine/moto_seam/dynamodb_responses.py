@@ -6,7 +6,8 @@ test_table_warm_throughput) and the API reference:
 
 - a table description has no ``GlobalSecondaryIndexes``/``LocalSecondaryIndexes`` when the
   table has none (moto: empty lists), and has a ``TableId`` (moto: none; a UUID kept per table);
-- ``BillingModeSummary`` appears for on-demand tables only (moto: on provisioned ones too);
+- ``BillingModeSummary`` appears for on-demand tables, and for tables whose billing mode
+  UpdateTable changed, not for tables created provisioned (moto: always);
 - ``WarmThroughput`` is in DescribeTable's answer, not in CreateTable's unless the request set it;
 - ``BatchWriteItem`` and ``TransactWriteItems`` return ``ConsumedCapacity`` and
   ``ItemCollectionMetrics`` only when ``ReturnConsumedCapacity`` / ``ReturnItemCollectionMetrics``
@@ -38,6 +39,8 @@ _WRITE_ACTIONS = ("batch_write_item", "transact_write_items")
 _installed = False
 # TableArn -> TableId: AWS gives each table a UUID; a new table of the same name gets a new one
 _table_ids: dict[str, str] = {}
+# tables whose billing mode UpdateTable set: AWS keeps their BillingModeSummary, PROVISIONED too
+_billing_mode_set: set[str] = set()
 
 
 def check_dynamodb_response_seams() -> None:
@@ -87,18 +90,24 @@ def _shape_table(result: dict[str, Any], request: dict[str, Any], *, action: str
     for indexes in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
         if table.get(indexes) == []:
             del table[indexes]
-    summary = table.get("BillingModeSummary")
-    if isinstance(summary, dict) and summary.get("BillingMode") == "PROVISIONED":
-        del table["BillingModeSummary"]
-    if action == "create_table" and "WarmThroughput" not in request:
-        table.pop("WarmThroughput", None)
     arn = table.get("TableArn")
-    if isinstance(arn, str):
-        if action == "create_table":  # a new table, even where one of that name was before
-            _table_ids[arn] = str(uuid.uuid4())
-        table["TableId"] = _table_ids.setdefault(arn, str(uuid.uuid4()))
-        if action == "delete_table":
-            del _table_ids[arn]
+    if not isinstance(arn, str):
+        return
+    if action == "create_table":  # a new table, even where one of that name was before
+        _table_ids[arn] = str(uuid.uuid4())
+        _billing_mode_set.discard(arn)
+        if "WarmThroughput" not in request:
+            table.pop("WarmThroughput", None)
+    if action == "update_table" and "BillingMode" in request:
+        _billing_mode_set.add(arn)
+    summary = table.get("BillingModeSummary")
+    provisioned = isinstance(summary, dict) and summary.get("BillingMode") == "PROVISIONED"
+    if provisioned and arn not in _billing_mode_set:
+        del table["BillingModeSummary"]
+    table["TableId"] = _table_ids.setdefault(arn, str(uuid.uuid4()))
+    if action == "delete_table":
+        del _table_ids[arn]
+        _billing_mode_set.discard(arn)
 
 
 def _shape_write(result: dict[str, Any], request: dict[str, Any]) -> None:
