@@ -128,7 +128,7 @@ class Engine:
             )
         )
         self.apigateway = ApiGatewayDataPlane(self.activity, self.runtime, lambda: self.port)
-        self.introspection = Introspection(self._harness_endpoints())
+        self.introspection = Introspection(self.harness_endpoints())
         self._server: EngineServer | None = None
         self._warm = threading.Event()
         self._warmup = threading.Thread(target=self._warm_up, name="harness-warmup", daemon=True)
@@ -149,7 +149,7 @@ class Engine:
         """Every call through the API Gateway data plane."""
         return self.apigateway.accesses
 
-    def _harness_endpoints(self) -> list[HarnessEndpoint]:
+    def harness_endpoints(self) -> list[HarnessEndpoint]:
         """Every ``/_harness/`` endpoint, from the services that own what each shows."""
         return [
             *engine_endpoints(self),

@@ -21,7 +21,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..targets.base import CapturedNotification, StackOutputs, Target, TargetError
 from ..targets.capture import from_engine_record
-from ..targets.deploying import DeployingTarget
 from .observations import list_shards
 from .pipeline_records import (
     AccessSeen,
@@ -283,13 +282,9 @@ def _seen(captured: CapturedNotification, deliveries: tuple[DeliverySeen, ...]) 
 
 
 def _engine_url(target: Target) -> str | None:
-    """The embedded engine's URL, whose /_harness/ endpoints keep the pipeline's records."""
-    from ..targets.embedded import EmbeddedTarget
-
-    if not isinstance(target, EmbeddedTarget):
-        return None
+    """Where the target keeps the pipeline's records (/_harness/), if it keeps them."""
     try:
-        return target.endpoint_url
+        return target.pipeline_records_url()
     except TargetError:
         return None
 
@@ -306,7 +301,7 @@ def _engine_notifications(
     http: requests.Session, engine: str, target: Target, since: float
 ) -> list[NotificationSeen]:
     """The stack's notifications with their deliveries, from one GET /_harness/notifications."""
-    topics = target.topic_arns() if isinstance(target, DeployingTarget) else set()
+    topics = target.topic_arns()
     seen: list[NotificationSeen] = []
     for record in _get(http, engine, "notifications", since):
         if record.get("topicArn") not in topics:

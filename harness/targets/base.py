@@ -104,6 +104,16 @@ class Target(ABC):
         """Function invocation records, where the target keeps them."""
         return []
 
+    def topic_arns(self) -> set[str]:
+        """The SNS topics of the deployed stack (empty where the target does not know them)."""
+        return set()
+
+    def pipeline_records_url(self) -> str | None:
+        """An endpoint whose ``/_harness/`` record endpoints (notifications with deliveries,
+        invocations, accesses) hold what the pipeline did, or None where there is none (only
+        the embedded engine keeps them)."""
+        return None
+
     def isolate(self) -> None:  # noqa: B027 - the default relies on unique ids, so does nothing
         """Let the next scenario start without the previous one's data.
 

@@ -102,6 +102,10 @@ class EmbeddedTarget(DeployingTarget):
             return self._url
         raise TargetError("the embedded target is not started")
 
+    def pipeline_records_url(self) -> str | None:
+        """The engine keeps the pipeline's records at its own endpoint."""
+        return self.endpoint_url
+
     def api_url(self, api_id: str, stage: str) -> str:
         return f"{self.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
 

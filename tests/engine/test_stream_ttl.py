@@ -95,7 +95,7 @@ def test_background_sweeper_expires_items_without_being_asked(
 ) -> None:
     table, arn = ttl_table(ddb, "ttlbg")
     put(ddb, table, "due", {"N": str(int(time.time()) - 1)})
-    sweeper = TtlSweeper(engine.streams, interval=0.02)
+    sweeper = TtlSweeper(engine.streams.clock, interval=0.02)
 
     sweeper.start()
     try:

@@ -61,7 +61,7 @@ class StreamService:
         self._streams: dict[str, Stream] = {}
         self._sequence = itertools.count(_FIRST_SEQUENCE)
         self._listeners: list[StreamListener] = []
-        self.ttl = TtlSweeper(self)
+        self.ttl = TtlSweeper(lambda: self.clock())
 
     # -- lifecycle ---------------------------------------------------------------------------
 

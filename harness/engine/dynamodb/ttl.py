@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from .. import moto_seam
 from ..kernel.errors import ResourceNotFound, ValidationError
-
-if TYPE_CHECKING:
-    from .streams import StreamService
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +22,8 @@ SWEEP_INTERVAL_SECONDS = 2.0
 class TtlSweeper:
     """Deletes due items every ``interval`` seconds while started; ``sweep()`` runs one pass."""
 
-    def __init__(self, streams: StreamService, interval: float = SWEEP_INTERVAL_SECONDS):
-        self.streams = streams
+    def __init__(self, clock: Callable[[], float], interval: float = SWEEP_INTERVAL_SECONDS):
+        self.clock = clock
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -48,7 +46,7 @@ class TtlSweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.sweep(self.streams.clock())
+                self.sweep(self.clock())
             except Exception:  # keep sweeping: one bad pass must not end TTL for the session
                 log.exception("TTL sweep failed")
 

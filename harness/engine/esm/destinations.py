@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from .. import moto_seam
+from ..kernel.clock import iso_millis, iso_seconds
 from ..kernel.stream_records import StreamRecord
 
 RETRY_ATTEMPTS_EXHAUSTED = "RetryAttemptsExhausted"
@@ -35,16 +35,6 @@ class LastAttempt:
     status_code: int = 200
     executed_version: str = "$LATEST"
     function_error: str | None = None
-
-
-def _iso_millis(epoch: float) -> str:
-    return (
-        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
-
-
-def _iso_seconds(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def stream_invocation_record(
@@ -73,13 +63,13 @@ def stream_invocation_record(
             "functionError": last.function_error,
         },
         "version": "1.0",
-        "timestamp": _iso_millis(now),
+        "timestamp": iso_millis(now),
         "DDBStreamBatchInfo": {
             "shardId": shard_id,
             "startSequenceNumber": first.sequence_string,
             "endSequenceNumber": final.sequence_string,
-            "approximateArrivalOfFirstRecord": _iso_seconds(first.created_at),
-            "approximateArrivalOfLastRecord": _iso_seconds(final.created_at),
+            "approximateArrivalOfFirstRecord": iso_seconds(first.created_at),
+            "approximateArrivalOfLastRecord": iso_seconds(final.created_at),
             "batchSize": len(batch),
             "streamArn": stream_arn,
         },

@@ -15,8 +15,9 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
+
+from ..kernel.clock import iso_seconds
 
 MAX_STATE_BYTES = 1024 * 1024
 
@@ -24,11 +25,6 @@ MAX_STATE_BYTES = 1024 * 1024
 def window_start(created_at: float, size: int) -> float:
     """The start of the window (epoch seconds) a record written at ``created_at`` falls in."""
     return math.floor(created_at / size) * size
-
-
-def iso_seconds(epoch: float) -> str:
-    """``2020-07-30T17:00:00Z``: the window bounds as Lambda writes them."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class WindowItem(Protocol):

@@ -18,7 +18,7 @@ def routes(registry: FaultRegistry) -> list[Route]:
     """The API-fault check: looks at requests only while an API fault is armed."""
 
     def faulted(request: Request, groups: Mapping[str, str]) -> Response | None:
-        return api_calls.faulted_answer(registry, request)
+        return faulted_answer(registry, request)
 
     return [
         Route(
@@ -58,3 +58,14 @@ def harness_endpoints(registry: FaultRegistry) -> list[HarnessEndpoint]:
             'DELETE: disarm them all; answers {"cleared": N}.',
         )
     ]
+
+
+def faulted_answer(registry: FaultRegistry, request: Request) -> Response | None:
+    """The error answer when an armed fault fits the request; None lets it through."""
+    call = api_calls.api_call(request, registry.api_services())
+    if call is None:
+        return None
+    fault = registry.take_api(call)
+    if fault is None:
+        return None
+    return api_calls.error_response(call.service, fault.error, fault.message())

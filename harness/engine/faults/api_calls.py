@@ -1,6 +1,6 @@
 """Faults of AWS API calls: answer a matching request with an AWS error instead of serving it.
 
-The fault registry (faults.py) holds the armed faults; this module knows the wire:
+The fault registry (registry.py) holds the armed faults; this module knows the wire:
 
 - which services can be faulted, their actions and error codes (from botocore's service
   model, so codes and HTTP statuses are AWS's own), and which errors botocore's default
@@ -19,17 +19,16 @@ import functools
 import io
 import json
 import re
-import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 import botocore.session
 from werkzeug.wrappers import Request, Response
 
-if TYPE_CHECKING:
-    from .registry import FaultRegistry
+from ..kernel import wire
+from ..kernel.errors import EngineError
+from ..kernel.wire import WireProtocol
 
 #: services whose API calls can be faulted (query protocol, served by moto through the router)
 SERVICES = ("sns",)
@@ -173,28 +172,10 @@ def _decoded(value: str) -> Any:
 
 def error_response(service: str, error: ApiError, message: str) -> Response:
     """The error as the service answers it (query protocol: an XML ErrorResponse)."""
-    request_id = str(uuid.uuid4())
     namespace = _service_model(service).metadata.get("xmlNamespace", "")
-    body = (
-        f'<ErrorResponse xmlns="{escape(namespace)}">'
-        f"<Error><Type>{'Sender' if error.sender_fault else 'Receiver'}</Type>"
-        f"<Code>{escape(error.code)}</Code><Message>{escape(message)}</Message></Error>"
-        f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+    return wire.error_response(
+        EngineError(message, code=error.code, status=error.status),
+        WireProtocol.QUERY,
+        namespace=namespace,
+        sender_fault=error.sender_fault,
     )
-    return Response(
-        body,
-        status=error.status,
-        headers={"x-amzn-RequestId": request_id},
-        content_type="text/xml",
-    )
-
-
-def faulted_answer(registry: FaultRegistry, request: Request) -> Response | None:
-    """The error answer when an armed fault fits the request; None lets it through."""
-    call = api_call(request, registry.api_services())
-    if call is None:
-        return None
-    fault = registry.take_api(call)
-    if fault is None:
-        return None
-    return error_response(call.service, fault.error, fault.message())

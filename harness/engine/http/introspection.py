@@ -99,7 +99,8 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
             ("POST",),
             reset,
             "Forget every resource (moto's and the engine's: streams, mappings, records, "
-            "faults) and stop every worker.",
+            "faults) and stop every worker. moto's own POST /moto-api/reset, which moto's "
+            "decorators and many conftests call, does the same.",
         ),
         HarnessEndpoint(
             "/_harness/quiesce",
@@ -194,3 +195,20 @@ def _seconds(raw: str) -> float:
             f"timeout must be between 0 and {MAX_QUIESCE_SECONDS:g} seconds, got {raw}"
         )
     return value
+
+
+def reference_table(endpoints: Sequence[HarnessEndpoint]) -> str:
+    """The endpoints as a Markdown table: method and path, what each does, its parameters.
+
+    The README's ``/_harness/`` reference is this table (a test keeps them equal), so the
+    documentation cannot drift from the code.
+    """
+    lines = ["| Method and path | What it does | Parameters |", "|---|---|---|"]
+    for endpoint in endpoints:
+        parameters = "; ".join(
+            f"`{p.name}` ({p.where}): {p.description}" for p in endpoint.parameters
+        )
+        methods = ", ".join(endpoint.methods)
+        summary = endpoint.summary.replace("|", "\\|")
+        lines.append(f"| `{methods} {endpoint.path}` | {summary} | {parameters or '-'} |")
+    return "\n".join(lines) + "\n"

@@ -75,13 +75,16 @@ def error_response(
     protocol: WireProtocol = WireProtocol.JSON,
     *,
     namespace: str = DYNAMODB_NAMESPACE,
+    sender_fault: bool | None = None,
 ) -> Response:
     """``err`` as a service of ``protocol`` answers it (``namespace``: the JSON ``__type``
-    prefix, or the query protocol's XML namespace)."""
+    prefix, or the query protocol's XML namespace; ``sender_fault``: whose fault the query
+    protocol says it is, by default the client's for a 4xx)."""
     headers = dict(err.extra_headers())
     if protocol is WireProtocol.QUERY:
         request_id = str(uuid.uuid4())
-        sender = "Sender" if err.status < 500 else "Receiver"
+        by_sender = err.status < 500 if sender_fault is None else sender_fault
+        sender = "Sender" if by_sender else "Receiver"
         body = (
             f'<ErrorResponse xmlns="{escape(namespace)}">'
             f"<Error><Type>{sender}</Type><Code>{escape(err.code)}</Code>"

@@ -73,11 +73,10 @@ from .base import (
     SeamMoved,
     account_region,
     check_moto_version,
-    create_moto_app,
     reset_moto,
 )
 from .clients import check_client_seams, install_isolated_clients
-from .dispatch import check_dispatch_seams
+from .dispatch import check_dispatch_seams, create_moto_app
 from .dynamodb import (
     ItemChange,
     TableListener,

@@ -3,7 +3,7 @@ server application and reset, and the one record of the moto methods the patches
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import moto
@@ -38,16 +38,6 @@ _original: dict[str, Any] = {}
 
 # ---------------------------------------------------------------------------------------------
 # moto server application and reset
-
-
-def create_moto_app() -> Callable[..., Any]:
-    """moto's own WSGI dispatcher, in-process (without its per-request repeated lookups)."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    from .dispatch import install_dispatch_cache
-
-    install_dispatch_cache()
-    return DomainDispatcherApplication(create_backend_app)
 
 
 def reset_moto() -> None:

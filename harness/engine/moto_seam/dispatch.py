@@ -73,3 +73,11 @@ def install_dispatch_cache() -> None:
     utils.method_names_from_class = cached  # type: ignore[assignment]
     responses.method_names_from_class = cached  # type: ignore[assignment]
     _installed = True
+
+
+def create_moto_app() -> Callable[..., Any]:
+    """moto's own WSGI dispatcher, in-process (without its per-request repeated lookups)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    install_dispatch_cache()
+    return DomainDispatcherApplication(create_backend_app)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
-
 from werkzeug.wrappers import Request, Response
 
+from ..kernel.clock import epoch_of_iso
 from ..kernel.routing import HarnessEndpoint, Parameter, since_parameter
 from ..kernel.wire import json_response
 from .service import NotificationService
@@ -22,7 +20,7 @@ def harness_endpoints(service: NotificationService) -> list[HarnessEndpoint]:
         since = since_parameter(request)
         records = service.notifications(topic)
         if since is not None:
-            records = [r for r in records if _epoch(str(r.get("timestamp", ""))) >= since]
+            records = [r for r in records if epoch_of_iso(str(r.get("timestamp", ""))) >= since]
         return json_response(records)
 
     return [
@@ -39,10 +37,3 @@ def harness_endpoints(service: NotificationService) -> list[HarnessEndpoint]:
             ),
         )
     ]
-
-
-def _epoch(timestamp: str) -> float:
-    try:
-        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return math.inf  # an unreadable timestamp is never filtered out
