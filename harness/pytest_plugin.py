@@ -37,11 +37,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(or HARNESS_TARGET, or [tool.harness] target)",
     )
     group.addoption(
+        "--harness-template",
+        dest="harness_template",
+        metavar="FILE",
+        default=None,
+        help="the SAM/CloudFormation template to deploy (or HARNESS_TEMPLATE, or "
+        "[tool.harness] template; default template.yaml)",
+    )
+    group.addoption(
         "--harness-report",
         dest="harness_report",
         metavar="FILE.html",
         default=None,
-        help="write a self-contained HTML report: summary and a timeline per scenario",
+        help="write an HTML report: summary and a timeline per scenario (long details of "
+        "passing scenarios in FILE-details/)",
     )
     group.addoption(
         "--harness-scenarios-only",
@@ -53,7 +62,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    session = StackSession(config.getoption("target"), log=_log.info)
+    session = StackSession(
+        config.getoption("target"),
+        template_option=config.getoption("harness_template"),
+        log=_log.info,
+    )
     config.stash[STACK_SESSION] = session
     # runs at the end of the session, also after Ctrl-C or an internal error
     config.add_cleanup(session.close)
@@ -80,11 +93,21 @@ def _is_scenario_file(path: Path) -> bool:
     return is_scenario_file(path)
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
-    if _is_scenario_file(file_path):
-        from .scenario.collect import ScenarioFile
+def _named_on_command_line(file_path: Path, parent: pytest.Collector) -> bool:
+    """A file given by name is a scenario file whatever its name: a YAML file under pytest,
+    any file but Python under `harness run` (which collects scenarios only)."""
+    if not parent.session.isinitpath(file_path) or file_path.suffix == ".py":
+        return False
+    return file_path.suffix in _YAML_SUFFIXES or bool(
+        parent.config.getoption("harness_scenarios_only")
+    )
 
-        return ScenarioFile.from_parent(parent, path=file_path)
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    if _is_scenario_file(file_path) or _named_on_command_line(file_path, parent):
+        from .scenario.collect import ScenarioFile, node_id
+
+        return ScenarioFile.from_parent(parent, path=file_path, nodeid=node_id(file_path, parent))
     return None
 
 
@@ -123,7 +146,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if not config.getoption("harness_scenarios_only"):
         return None
     try:
-        settings = resolve_settings(config.getoption("target"))
+        settings = resolve_settings(
+            config.getoption("target"), template=config.getoption("harness_template")
+        )
     except ConfigError:
         return None  # reported where the stack is deployed
     return f"harness: target {settings.target}, template {settings.template}"

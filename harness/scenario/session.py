@@ -56,9 +56,12 @@ def worker_id() -> str | None:
     return os.environ.get("PYTEST_XDIST_WORKER") or None
 
 
-def resolve_settings(target: str | None, cwd: Path | None = None) -> Settings:
-    """The harness settings with ``--target`` on top (command line > env > pyproject > default)."""
-    return load_settings({"target": target}, cwd=cwd)
+def resolve_settings(
+    target: str | None, cwd: Path | None = None, *, template: str | None = None
+) -> Settings:
+    """The harness settings with ``--target`` and ``--harness-template`` on top (command line >
+    env > pyproject > default)."""
+    return load_settings({"target": target, "template": template}, cwd=cwd)
 
 
 def create_session_target(settings: Settings, state_dir: Path, log: Log | None = None) -> Target:
@@ -89,9 +92,15 @@ class StackSession:
     """Starts the target and deploys the template on first use; removes both on close."""
 
     def __init__(
-        self, target_option: str | None, *, cwd: Path | None = None, log: Log | None = None
+        self,
+        target_option: str | None,
+        *,
+        template_option: str | None = None,
+        cwd: Path | None = None,
+        log: Log | None = None,
     ):
         self.target_option = target_option
+        self.template_option = template_option
         self.cwd = cwd
         self.log = log or (lambda message: None)
         self._stack: DeployedStack | None = None
@@ -112,7 +121,7 @@ class StackSession:
     def settings(self) -> Settings:
         """The settings this session deploys with; a bad setting is StackUnavailable."""
         try:
-            return resolve_settings(self.target_option, self.cwd)
+            return resolve_settings(self.target_option, self.cwd, template=self.template_option)
         except ConfigError as err:
             raise StackUnavailable(f"harness settings: {err}") from err
 

@@ -148,6 +148,14 @@ def _misses(step: Step, word: str, result: SequenceMatch, views: Sequence[Any]) 
     mismatches: list[Mismatch] = []
     several = len(result.misses) > 1
     for miss in result.misses:
+        if miss.out_of_order is not None and miss.candidate is not None:
+            entry, taken = miss.out_of_order
+            summary += (
+                f"; match[{miss.index}] matches only {word} {miss.candidate + 1}, which comes "
+                f"before {word} {taken + 1} that match[{entry}] matched: entries match in the "
+                "order written (add `ordered: false` to the step to match them in any order)"
+            )
+            continue
         if miss.candidate is not None and not several:
             summary += f" (closest: {word} {miss.candidate + 1})"
         for mismatch in miss.mismatches:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import apigateway, dynamodb, iam, lambda_, logs, sns, sqs
+from . import apigateway, apigatewayv2, dynamodb, iam, lambda_, logs, sns, sqs
 from .base import HANDLERS, Created, DeployContext, DeployOptions, ResourceHandler
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "DeployOptions",
     "ResourceHandler",
     "apigateway",
+    "apigatewayv2",
     "dynamodb",
     "iam",
     "lambda_",
