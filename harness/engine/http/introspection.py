@@ -200,8 +200,8 @@ def _seconds(raw: str) -> float:
 def reference_table(endpoints: Sequence[HarnessEndpoint]) -> str:
     """The endpoints as a Markdown table: method and path, what each does, its parameters.
 
-    The README's ``/_harness/`` reference is this table (a test keeps them equal), so the
-    documentation cannot drift from the code.
+    The documentation's ``/_harness/`` reference (docs/engine/api.md) is this table (a test
+    and ``mkdocs build`` keep them equal), so the documentation cannot drift from the code.
     """
     lines = ["| Method and path | What it does | Parameters |", "|---|---|---|"]
     for endpoint in endpoints:
