@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,12 @@ def rewrite(markdown: str) -> str:
     """This text with every generated block replaced by what the code generates now."""
     for name, generate in BLOCKS.items():
         text = generate()
-        markdown = block_pattern(name).sub(lambda m: m.group(1) + text + m.group(3), markdown)
+        markdown = block_pattern(name).sub(_keeping_markers(text), markdown)
     return markdown
+
+
+def _keeping_markers(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: match.group(1) + text + match.group(3)
 
 
 def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:

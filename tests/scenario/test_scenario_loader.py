@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import re
 from pathlib import Path
 from textwrap import dedent
 
@@ -32,7 +31,6 @@ from harness.scenario.language.model import (
     StreamStep,
     TableStep,
 )
-from harness.scenario.language.variables import STACK_VARIABLES
 
 EVERY_KIND = """\
 name: every step kind
@@ -615,32 +613,6 @@ def test_runner_variables_can_be_declared_known() -> None:
     with pytest.raises(ScenarioFileError, match=r"\{tenant\}"):
         load_text(text)
     assert load_text(text, known_variables={"tenant"})[0].name == "a"
-
-
-def readme_examples() -> list[str]:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("<!-- section:scenarios -->")[1].split("<!-- /section:scenarios -->")[0]
-    return re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
-
-
-def test_the_readme_examples_are_valid_scenarios() -> None:
-    examples = readme_examples()
-    assert len(examples) >= 3
-    for number, example in enumerate(examples):
-        # examples are documents or lists of steps; wrap step lists into a scenario
-        text = (
-            example
-            if example.lstrip().startswith(("name:", "#"))
-            else (
-                "name: example\nsteps:\n" + "".join(f"  {line}\n" for line in example.splitlines())
-            )
-        )
-        scenarios = load_text(
-            text,
-            f"README example {number + 1}",
-            known_variables={*STACK_VARIABLES, "item_id"},
-        )
-        assert scenarios
 
 
 def test_errors_survive_pickling_for_worker_processes(tmp_path: Path) -> None:
