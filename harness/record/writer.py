@@ -441,7 +441,7 @@ def _header(session: _Session, target: str, stamp: str, recorded: str) -> list[s
     lines += [
         f"# `within: {NOTIFICATIONS_WITHIN}` is a bound, not a wait: steps pass as soon as the"
         " pipeline is idle.",
-        "# Edit freely: this is an ordinary scenario file (see README, Scenario files).",
+        "# Edit freely: this is an ordinary scenario file (see docs/scenarios.md).",
     ]
     return lines
 

@@ -3,7 +3,7 @@
 A refusal names the resource's logical id, its type (and, for a resource SAM generated, what it
 was generated from), says why in one line and what to do. The way out that always works is a
 Condition: resources whose Condition is false are never created, so a template can keep what
-has no local counterpart (see README, "Bring your own SAM app").
+has no local counterpart (see docs/own-app.md, "What is refused, and what to do").
 """
 
 from __future__ import annotations

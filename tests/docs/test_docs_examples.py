@@ -4,6 +4,7 @@ that, and the commands whose output a page shows print that output when run."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -140,8 +141,10 @@ def normalized(output: str) -> str:
     return output.rstrip("\n")
 
 
+@functools.cache
 def run_shown(command: str) -> str:
-    """Run a `harness ...` command as the pages show it, from the repository's root."""
+    """Run a `harness ...` command as the pages show it, from the repository's root (once per
+    process: the README and Getting started show the same run)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_XDIST"))}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     args = command.split()

@@ -350,7 +350,7 @@ def _integration_response(props: dict[str, Any]) -> dict[str, Any]:
 
 @register
 class ApiAuthorizer(ResourceHandler):
-    """Ref: authorizer id. (The engine refuses calls to methods that use one; see README.)"""
+    """Ref: authorizer id. (The engine refuses calls to methods that use one; see docs/engine/apigateway.md.)"""
 
     type_name = "AWS::ApiGateway::Authorizer"
     _fields = {

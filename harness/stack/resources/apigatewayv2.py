@@ -288,7 +288,7 @@ class HttpApiRoute(ResourceHandler):
 
 @register
 class HttpApiAuthorizer(ResourceHandler):
-    """Ref: authorizer id. (The engine refuses calls to routes that use one; see README.)"""
+    """Ref: authorizer id. (The engine refuses calls to routes that use one; see docs/engine/apigateway.md.)"""
 
     type_name = "AWS::ApiGatewayV2::Authorizer"
     _passthrough = (
