@@ -10,7 +10,10 @@ source; the stream store is the mappings' stream reader.
 Threads and locks (the rules every service keeps):
 
 - ``harness-http`` serves each request on a thread of its own (werkzeug's threaded server);
-  requests moto serves for DynamoDB run under ``moto_seam.dynamodb_lock``, one at a time.
+  a request moto serves runs under its backend's lock (``moto_seam.request_lock``: one
+  re-entrant lock per service, DynamoDB's being ``moto_seam.dynamodb_lock``; SQS is not
+  serialized, its long polls wait on moto's own per-queue condition), so requests for one
+  service take turns and requests for different services run in parallel.
 - A table write reaches ``StreamService.on_item_change`` *under* ``dynamodb_lock``; it takes
   the stream store's own lock, appends, releases it, then calls the stream listeners (the
   mapping service's ``_on_stream_record``), still under ``dynamodb_lock``: listeners only wake
@@ -36,7 +39,6 @@ Threads and locks (the rules every service keeps):
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import threading
@@ -173,15 +175,10 @@ class Engine:
         ]
 
     def _moto_handoff(self) -> MotoHandoff:
-        def serialize(request: Any) -> Any:
-            target = request.headers.get("X-Amz-Target", "")
-            if target.startswith("DynamoDB_20120810."):
-                return moto_seam.dynamodb_lock
-            return contextlib.nullcontext()
-
         return MotoHandoff(
             app=moto_seam.create_moto_app(),
-            serialize=serialize,
+            # one lock per moto backend (moto_seam/locks.py): DynamoDB's is dynamodb_lock
+            serialize=lambda request: moto_seam.request_lock(request.headers),
             crash_answers=(dynamodb_api.crash_answer,),
         )
 

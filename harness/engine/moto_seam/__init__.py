@@ -36,7 +36,8 @@ One module per area, each with its own state (listeners, installed flags) and ch
 - iam.py: AWS-managed policies on demand;
 - clients.py: the boto3 clients moto builds to route requests, cut off from the machine's AWS
   profile, files and credentials (no instance-metadata lookup);
-- dispatch.py: moto's request dispatch without the lookups it repeats on every request.
+- dispatch.py: moto's request dispatch without the lookups it repeats on every request;
+- locks.py: one lock per moto backend, held while moto serves a request for it.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ from .dynamodb import (
 )
 from .iam import provide_aws_managed_policies
 from .lambda_ import FunctionNotFound, FunctionSpec, get_function, put_function_logs
+from .locks import backend_lock, request_lock, service_of
 from .sns import (
     PublishedMessage,
     PublishListener,
@@ -152,6 +154,7 @@ __all__ = [
     "TableListener",
     "TableRef",
     "account_region",
+    "backend_lock",
     "change_queue_message_visibility",
     "check_apigateway_seams",
     "check_message_structure",
@@ -180,9 +183,11 @@ __all__ = [
     "put_function_logs",
     "queue_depth",
     "receive_queue_messages",
+    "request_lock",
     "reset_moto",
     "rest_api_stages",
     "send_queue_message",
+    "service_of",
     "share_signing_key",
     "sns_envelope",
     "subscription_accepts",
