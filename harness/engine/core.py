@@ -50,6 +50,8 @@ from . import moto_seam
 from .apigateway import api as apigateway_api
 from .apigateway.records import AccessRecord
 from .apigateway.service import ApiGatewayDataPlane
+from .cloudformation import api as cloudformation_api
+from .cloudformation.stacks import StackRegistry
 from .dynamodb import api as dynamodb_api
 from .dynamodb.streams import StreamService
 from .esm import api as esm_api
@@ -130,6 +132,8 @@ class Engine:
             )
         )
         self.apigateway = ApiGatewayDataPlane(self.activity, self.runtime, lambda: self.port)
+        #: the stacks deployed here, as CloudFormation's read API reports them
+        self.stacks = StackRegistry()
         self.introspection = Introspection(self.harness_endpoints())
         self._server: EngineServer | None = None
         self._warm = threading.Event()
@@ -160,6 +164,7 @@ class Engine:
             *apigateway_api.harness_endpoints(self.apigateway),
             *faults_api.harness_endpoints(self.faults),
             *dynamodb_api.harness_endpoints(self.streams),
+            *cloudformation_api.harness_endpoints(self.stacks, self.region),
         ]
 
     def _routes(self) -> list[Route]:
@@ -172,6 +177,7 @@ class Engine:
             *esm_api.routes(self.mappings, self.region),
             *faults_api.routes(self.faults),
             *dynamodb_api.routes(self.streams)[1:],  # DynamoDB's front-door checks
+            *cloudformation_api.routes(self.stacks),
         ]
 
     def _moto_handoff(self) -> MotoHandoff:
@@ -333,6 +339,7 @@ class Engine:
         for service in reversed(self._services()):
             service.reset()
         self.faults.clear()
+        self.stacks.clear()
         self.runtime.invocations.clear()
         self.apigateway.accesses.clear()
         with moto_seam.dynamodb_lock:

@@ -83,6 +83,8 @@ class Deployer:
         )
         run.create_all(plan, state)
         state.outputs = run.outputs()
+        state.stack_id = run.stack_id
+        state.output_details = run.output_details()
         return state
 
     # -- destroy -------------------------------------------------------------------------------
@@ -120,6 +122,7 @@ class _DeployRun:
         self.created: dict[str, CreatedResource] = {}
         self.lock = threading.Lock()
         self.code_zips: dict[str, bytes] = {}
+        self.stack_id = ""  # set with the pseudo parameters
         self.resolver = IntrinsicResolver(
             parameters=parameters,
             pseudo=self._pseudo_parameters(),
@@ -131,14 +134,14 @@ class _DeployRun:
 
     def _pseudo_parameters(self) -> dict[str, Any]:
         d = self.deployer
-        stack_id = (
+        self.stack_id = (
             f"arn:aws:cloudformation:{d.region}:{d.account_id}:stack/{d.stack_name}/{uuid.uuid4()}"
         )
         return {
             "AWS::Region": d.region,
             "AWS::AccountId": d.account_id,
             "AWS::StackName": d.stack_name,
-            "AWS::StackId": stack_id,
+            "AWS::StackId": self.stack_id,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
@@ -316,6 +319,26 @@ class _DeployRun:
                 continue
             values[name] = self.resolver.resolve(output.get("Value"), f"Outputs.{name}")
         return values
+
+    def output_details(self) -> dict[str, dict[str, str]]:
+        """Each Output's Description and Export name, resolved, where the template gives them."""
+        details: dict[str, dict[str, str]] = {}
+        for name, output in self.template.outputs.items():
+            if "Condition" in output and not self.resolver.condition(str(output["Condition"])):
+                continue
+            detail: dict[str, str] = {}
+            if "Description" in output:
+                detail["description"] = str(
+                    self.resolver.resolve(output["Description"], f"Outputs.{name}.Description")
+                )
+            export = (output.get("Export") or {}).get("Name")
+            if export is not None:
+                detail["exportName"] = str(
+                    self.resolver.resolve(export, f"Outputs.{name}.Export.Name")
+                )
+            if detail:
+                details[name] = detail
+        return details
 
 
 def _delete_all(

@@ -31,6 +31,7 @@ DEFAULT_QUIESCE_SECONDS = 10.0
 # what the engine serves, for GET /_harness/health
 SERVICES = (
     "apigateway",
+    "cloudformation",
     "dynamodb",
     "dynamodbstreams",
     "iam",
