@@ -57,6 +57,8 @@ from .dynamodb.streams import StreamService
 from .esm import api as esm_api
 from .esm.context import MappingContext
 from .esm.service import MappingService
+from .events import api as events_api
+from .events.service import EventBridgeService
 from .faults import api as faults_api
 from .faults.registry import FaultRegistry
 from .http.introspection import Introspection, engine_endpoints
@@ -68,6 +70,7 @@ from .kernel.routing import HarnessEndpoint, Route
 from .lambda_ import api as lambda_api
 from .lambda_.records import InvocationRecord
 from .lambda_.runtime import LambdaRuntime
+from .s3.service import ObjectNotifications
 from .sns import api as sns_api
 from .sns.service import NotificationService
 
@@ -134,6 +137,8 @@ class Engine:
         self.apigateway = ApiGatewayDataPlane(self.activity, self.runtime, lambda: self.port)
         #: the stacks deployed here, as CloudFormation's read API reports them
         self.stacks = StackRegistry()
+        self.events = EventBridgeService(self.activity, self.runtime, region)
+        self.object_events = ObjectNotifications(self.activity, self.runtime)
         self.introspection = Introspection(self.harness_endpoints())
         self._server: EngineServer | None = None
         self._warm = threading.Event()
@@ -165,6 +170,7 @@ class Engine:
             *faults_api.harness_endpoints(self.faults),
             *dynamodb_api.harness_endpoints(self.streams),
             *cloudformation_api.harness_endpoints(self.stacks, self.region),
+            *events_api.harness_endpoints(self.events),
         ]
 
     def _routes(self) -> list[Route]:
@@ -318,7 +324,15 @@ class Engine:
         self.stop()
 
     def _services(self) -> list[Any]:
-        return [self.streams, self.runtime, self.notifications, self.mappings, self.apigateway]
+        return [
+            self.streams,
+            self.runtime,
+            self.notifications,
+            self.mappings,
+            self.events,
+            self.object_events,
+            self.apigateway,
+        ]
 
     # -- pipeline state ----------------------------------------------------------------------
 

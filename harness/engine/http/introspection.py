@@ -34,9 +34,12 @@ SERVICES = (
     "cloudformation",
     "dynamodb",
     "dynamodbstreams",
+    "events",
     "iam",
     "lambda",
     "logs",
+    "s3",
+    "scheduler",
     "sns",
     "sqs",
     "sts",
@@ -106,7 +109,7 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
             ("POST",),
             quiesce,
             "Wait until the pipeline is idle: no stream record, queue message, invocation, "
-            "SNS delivery or API call left unfinished. 200 {idle: true, waitedMs}; 408 with "
+            "SNS delivery, due schedule or API call left unfinished. 200 {idle: true, waitedMs}; 408 with "
             "what is still pending when the timeout passes first.",
             (
                 Parameter(

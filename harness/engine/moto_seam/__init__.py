@@ -21,7 +21,9 @@ What is corrected here, against the AWS semantics in the reference document:
 - a REST API stage serves the API as its deployment froze it; ImportRestApi and PutRestApi take
   OpenAPI documents the AWS way (a failed import creates nothing); CreateRestApi keeps
   binaryMediaTypes and UpdateRestApi takes them in the patch path;
-- AWS-managed IAM policies exist in every account (added when something first attaches one).
+- AWS-managed IAM policies exist in every account (added when something first attaches one);
+- EventBridge rules send nothing while disabled, and send to Lambda functions and SNS topics;
+- an S3 event's function is invoked asynchronously by the engine, not by moto's Lambda.
 
 One module per area, each with its own state (listeners, installed flags) and checks:
 - base.py: the pin, ``SeamMoved``, the default account, moto's WSGI app and reset, and the one
@@ -34,6 +36,8 @@ One module per area, each with its own state (listeners, installed flags) and ch
 - apigateway_views.py: typed views of REST and HTTP APIs;
 - apigateway_patches.py: the deployment hook, OpenAPI import, binaryMediaTypes;
 - iam.py: AWS-managed policies on demand;
+- events.py: EventBridge rules and Scheduler schedules, matched events to functions and topics;
+- s3.py: a bucket's object events to the functions it notifies;
 - clients.py: the boto3 clients moto builds to route requests, cut off from the machine's AWS
   profile, files and credentials (no instance-metadata lookup);
 - dispatch.py: moto's request dispatch without the lookups it repeats on every request;
@@ -93,9 +97,31 @@ from .dynamodb import (
     ttl_attribute,
     uninstall_table_listener,
 )
+from .events import (
+    RuleDelivery,
+    RuleListener,
+    RuleRef,
+    RuleTargetRef,
+    ScheduleRef,
+    check_events_seams,
+    find_rule,
+    fire_rule,
+    install_rule_listener,
+    scheduled_rules,
+    scheduler_schedules,
+    target_input,
+    uninstall_rule_listener,
+)
 from .iam import provide_aws_managed_policies
 from .lambda_ import FunctionNotFound, FunctionSpec, get_function, put_function_logs
 from .locks import backend_lock, request_lock, service_of
+from .s3 import (
+    ObjectEvent,
+    ObjectEventListener,
+    check_s3_seams,
+    install_object_listener,
+    uninstall_object_listener,
+)
 from .sns import (
     PublishedMessage,
     PublishListener,
@@ -142,6 +168,8 @@ __all__ = [
     "HttpRouteView",
     "HttpStageView",
     "ItemChange",
+    "ObjectEvent",
+    "ObjectEventListener",
     "PublishListener",
     "PublishedMessage",
     "QueueDepth",
@@ -149,6 +177,11 @@ __all__ = [
     "QueueRef",
     "RestApiView",
     "RestStageView",
+    "RuleDelivery",
+    "RuleListener",
+    "RuleRef",
+    "RuleTargetRef",
+    "ScheduleRef",
     "SeamMoved",
     "SubscriptionRef",
     "TableListener",
@@ -157,7 +190,9 @@ __all__ = [
     "backend_lock",
     "change_queue_message_visibility",
     "check_apigateway_seams",
+    "check_events_seams",
     "check_message_structure",
+    "check_s3_seams",
     "check_seams",
     "check_sqs_seams",
     "create_moto_app",
@@ -170,11 +205,15 @@ __all__ = [
     "find_http_api",
     "find_queue",
     "find_rest_api",
+    "find_rule",
     "find_table",
     "find_topic",
+    "fire_rule",
     "get_function",
     "install",
     "install_apigateway",
+    "install_object_listener",
+    "install_rule_listener",
     "locked_dynamodb",
     "message_for",
     "normalize_number",
@@ -186,16 +225,21 @@ __all__ = [
     "request_lock",
     "reset_moto",
     "rest_api_stages",
+    "scheduled_rules",
+    "scheduler_schedules",
     "send_queue_message",
     "service_of",
     "share_signing_key",
     "sns_envelope",
     "subscription_accepts",
     "table_ref",
+    "target_input",
     "truncate_table_silently",
     "ttl_attribute",
     "uninstall",
     "uninstall_apigateway",
+    "uninstall_object_listener",
+    "uninstall_rule_listener",
 ]
 
 
@@ -208,6 +252,8 @@ def check_seams() -> None:
     check_apigateway_seams()
     check_client_seams()
     check_dispatch_seams()
+    check_events_seams()
+    check_s3_seams()
 
 
 def install(tables: TableListener, publishes: PublishListener) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import apigateway, dynamodb, iam, lambda_, logs, sns, sqs
+from . import apigateway, dynamodb, iam, lambda_, lambda_versions, logs, sns, sqs
 from .base import HANDLERS, Created, DeployContext, DeployOptions, ResourceHandler
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "dynamodb",
     "iam",
     "lambda_",
+    "lambda_versions",
     "logs",
     "sns",
     "sqs",
