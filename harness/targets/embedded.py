@@ -35,7 +35,7 @@ class EmbeddedTarget(DeployingTarget):
     """
 
     name = "embedded"
-    capabilities = frozenset({"expire", "fault", "quiesce", "invocations"})
+    capabilities = frozenset({"expire", "fault", "quiesce", "invocations", "fire"})
 
     def __init__(
         self,
@@ -192,6 +192,15 @@ class EmbeddedTarget(DeployingTarget):
             raise TargetError(
                 f"POST /_harness/ttl/expire answered {answer.status_code}: {answer.text[:300]}"
             )
+
+    def fire_schedule(self, name: str) -> dict[str, Any]:
+        """POST /_harness/schedules/fire: the schedule's targets get their event now."""
+        answer = self._http.post(
+            self.endpoint_url + "/_harness/schedules/fire", json={"name": name}, timeout=30
+        )
+        if answer.status_code >= 400:
+            raise TargetError(answer.json().get("message", answer.text[:300]))
+        return dict(answer.json())
 
     def inject_fault(self, body: dict[str, Any]) -> None:
         self._harness("POST", "/_harness/faults", json=body)

@@ -7,8 +7,9 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from harness.engine import Engine
 from test_lambda_helpers import deploy, unique
+
+from harness.engine import Engine
 
 ECHO = """
 def handler(event, context):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import apigateway, dynamodb, iam, lambda_, lambda_versions, logs, sns, sqs
+from . import apigateway, dynamodb, events, iam, lambda_, lambda_versions, logs, s3, sns, sqs
 from .base import HANDLERS, Created, DeployContext, DeployOptions, ResourceHandler
 
 __all__ = [
@@ -13,10 +13,12 @@ __all__ = [
     "ResourceHandler",
     "apigateway",
     "dynamodb",
+    "events",
     "iam",
     "lambda_",
     "lambda_versions",
     "logs",
+    "s3",
     "sns",
     "sqs",
 ]
