@@ -19,5 +19,5 @@ def lambda_handler(event, context):
         scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     kind = event.get("report", "adhoc")
     day = datetime.now(UTC).strftime("%Y-%m-%d")
-    table.put_item(Item={"id": f"report#{kind}#{day}", "orders": orders})
+    table.put_item(Item={"id": f"report#{kind}", "day": day, "orders": orders})
     return {"report": kind, "orders": orders}
