@@ -5,7 +5,9 @@ No service imports this module (CI checks it: ``[tool.importlinter]`` in pyproje
 gets narrow interfaces instead (``kernel.protocols``, ``kernel.invoking.Invoker``,
 ``kernel.activity.ActivitySignal``): the Lambda runtime is the invoker of event source
 mappings, SNS and API Gateway; the fault registry is the runtime's and the mappings' fault
-source; the stream store is the mappings' stream reader.
+source; the stream store is the mappings' stream reader; the runtime is also the invoker of
+EventBridge rules and schedules and of S3 notifications. The CloudFormation registry holds what
+the deployer registered (``/_harness/stacks``) and answers CloudFormation's reads.
 
 Threads and locks (the rules every service keeps):
 
@@ -18,8 +20,9 @@ Threads and locks (the rules every service keeps):
   the stream store's own lock, appends, releases it, then calls the stream listeners (the
   mapping service's ``_on_stream_record``), still under ``dynamodb_lock``: listeners only wake
   a poller (a condition notify) and never call back into DynamoDB, so no lock is taken in the
-  other order. Lock order, outermost first: ``dynamodb_lock`` > a service's own lock >
-  ``Activity``'s condition. Nothing waits on ``dynamodb_lock`` while holding a service lock.
+  other order. Lock order, outermost first: a backend lock (``dynamodb_lock``; events or S3 >
+  Lambda, as a matched event reads its function) > a service's own lock > ``Activity``'s
+  condition. Nothing waits on a backend lock while holding a service lock.
 - Each event source mapping runs threads of its own: per DynamoDB shard, one lane thread per
   ``ParallelizationFactor`` (``esm-<uuid>-<shard>-<n>``); per SQS queue, one poller thread
   (``esm-<uuid>-sqs``). A lane invokes synchronously and so waits for its function; it holds
@@ -29,6 +32,14 @@ Threads and locks (the rules every service keeps):
   ``lambda-event`` threads runs Event invocations, and each warm worker has a Runtime API
   server thread. A worker's boto3 calls come back in through ``harness-http``.
 - SNS deliveries run on ``harness-sns-delivery-<n>`` threads, one lane per subscription.
+- EventBridge: a matched event reaches ``EventBridgeService.on_rule_event`` on the thread that
+  matched it (a PutEvents request, or the clock), *under* the events backend lock; it queues
+  Event invocations (``invoke_async`` reads the function under Lambda's backend lock) and waits
+  for nothing. ``harness-events-clock`` reads the rules and Scheduler schedules (under their
+  backend locks, one at a time) about once a second and fires what is due; it never holds the
+  service's own lock while it takes a backend lock.
+- S3: an object event reaches ``ObjectNotifications.on_object_event`` on the S3 request's
+  thread, under S3's backend lock, and only queues an Event invocation.
 - The TTL sweeper (``harness-ttl``) deletes due items every 2 s under ``dynamodb_lock``.
 - ``harness-warmup`` installs moto's API Gateway once, after the endpoint is up; API Gateway
   requests wait for it.
