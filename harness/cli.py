@@ -150,7 +150,11 @@ _TARGET_HELP = "embedded (default), localstack, or aws (a real account: only whe
     "--template", default=None, help="SAM/CloudFormation template. [default: template.yaml]"
 )
 @click.option("--parameter", "-p", "parameters", multiple=True, help="NAME=VALUE, repeatable.")
-@click.option("--stack-prefix", default=None, help="Stack name (AWS adds a unique suffix).")
+@click.option(
+    "--stack-prefix",
+    default=None,
+    help="Stack name (AWS adds a unique suffix). [default: the template's folder name]",
+)
 @click.option("--region", default=None, help="Region to deploy to. [default: us-east-1]")
 @click.option("--port", type=int, default=None, help="Embedded engine port. [default: 4566]")
 def up(
@@ -185,7 +189,11 @@ def up(
 @click.option(
     "--template", default=None, help="The template `up` deployed. [default: template.yaml]"
 )
-@click.option("--stack-prefix", default=None, help="Stack name given to `up`.")
+@click.option(
+    "--stack-prefix",
+    default=None,
+    help="Stack name given to `up`. [default: the template's folder name]",
+)
 @click.option("--region", default=None, help="Region of the stack. [default: us-east-1]")
 @click.option("--port", type=int, default=None, help="Embedded engine port. [default: 4566]")
 def down(

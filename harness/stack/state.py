@@ -42,6 +42,8 @@ class StackState:
     stack_id: str = ""
     #: output name -> its resolved description and exportName, where the template gives them
     output_details: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: what the deploy did differently from AWS and the user should know (printed by `up`)
+    notices: list[str] = field(default_factory=list)
 
     def physical_id(self, logical_id: str) -> str | None:
         """What Ref gives for a created resource, or None."""

@@ -20,7 +20,7 @@ class Unsupported(TargetError):
 class StackOutputs:
     """What a deployed stack offers a user or a scenario."""
 
-    api_url: str  # base URL of the API stage, no trailing slash
+    api_url: str  # base URL of the API stage, no trailing slash ("" when the stack has none)
     table_name: str
     topic_arn: str
     failure_queue_url: str | None
@@ -30,6 +30,10 @@ class StackOutputs:
     endpoint_url: str | None  # None on real AWS
     stack_name: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)  # the template's Outputs, resolved
+    #: logical id of every API with a stage -> its base URL (api_url is the first)
+    apis: dict[str, str] = field(default_factory=dict)
+    #: what the deploy did differently from AWS (a layer left out, ...), for the user
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from ..stack.state import StackState
 from .base import CapturedNotification, IdleResult, StackOutputs, TargetError
 from .capture import from_engine_record
 from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
+from .outputs import execute_api_url
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -112,12 +113,20 @@ class EmbeddedTarget(DeployingTarget):
     def api_url(self, api_id: str, stage: str) -> str:
         return f"{self.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
 
+    def http_api_url(self, api_id: str, stage: str) -> str:
+        return execute_api_url(self.endpoint_url, api_id, stage)
+
     def deploy_options(self) -> DeployOptions:
         # everything is ready the moment it is created: poll often and briefly. Independent
         # resources go in parallel (as CloudFormation does) only to an engine in another
         # process: in this one, the threads would just take turns holding the GIL
         parallelism = 1 if self.engine is not None else 4
-        return DeployOptions(parallelism=parallelism, poll_interval=0.01, ready_timeout=30.0)
+        return DeployOptions(
+            parallelism=parallelism,
+            poll_interval=0.01,
+            ready_timeout=30.0,
+            runtimes=("python",),  # the engine's workers run Python functions only
+        )
 
     def account_id(self) -> str:
         return DEFAULT_ACCOUNT

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from record_support import TEMPLATE, fresh_stack
 
 from harness.cli import main
+from harness.config import project_stack_name
 from harness.engine import Engine, moto_seam
 from harness.scenario.loader import load_file
 from harness.scenario.runner import ScenarioRunner
@@ -120,7 +121,8 @@ def test_record_stop_from_another_process_writes_the_scenario(
     assert code == 0 and "Traceback" not in errors, errors
     assert "  POST /items -> 201  table: INSERT  notifications: 0" in output
     assert "  GET /items/{id} -> 404  table: -  notifications: 0" in output
-    assert "removing stack harness-record from embedded" in output
+    stack = project_stack_name(TEMPLATE)  # the default: the template's folder name
+    assert f"removing stack {stack}-record from embedded" in output
     (scenario,) = load_file(tmp_path / "qa" / "s.scenario.yaml")
     assert scenario.name == "s"
     assert [s.kind for s in scenario.steps].count("request") == 3

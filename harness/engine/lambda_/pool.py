@@ -65,6 +65,7 @@ def config_key(spec: FunctionSpec) -> tuple[Any, ...]:
         spec.timeout,
         spec.memory_size,
         tuple(sorted(spec.environment.items())),
+        spec.layers,
     )
 
 
@@ -282,6 +283,7 @@ class WorkerPool:
             runtime_dir=self._layer,
             log_stream=worker.log_stream,
             config_dir=self._root / "no-aws-config",
+            layer_paths=self._code.layer_paths(spec),
         )
         worker.api.start()
 

@@ -26,7 +26,8 @@ class FunctionSpec:
     version: str
     account_id: str
     region: str
-    layers: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()  # the layer version ARNs, in the function's order
+    layer_zips: tuple[bytes, ...] = ()  # their content, in the same order
 
 
 class FunctionNotFound(LookupError):
@@ -53,6 +54,9 @@ def get_function(
         raise FunctionNotFound(name_or_arn) from err
     if fn is None:
         raise FunctionNotFound(name_or_arn)
+    backend = lambda_backends[account_id][region]
+    layers = tuple(str(layer["Arn"]) for layer in getattr(fn, "layers", None) or [])
+    versions = [backend.layers_versions_by_arn(arn) for arn in layers]
     return FunctionSpec(
         name=fn.function_name,
         arn=fn.function_arn,
@@ -69,6 +73,8 @@ def get_function(
         version=str(getattr(fn, "version", "$LATEST")),
         account_id=account_id,
         region=region,
+        layers=layers,
+        layer_zips=tuple(bytes(getattr(v, "code_bytes", b"") or b"") for v in versions if v),
     )
 
 
