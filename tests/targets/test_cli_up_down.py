@@ -138,7 +138,7 @@ def test_two_projects_deploy_side_by_side_under_their_folder_names(
         assert up.output.startswith(f"stack {project} deployed to embedded in ")
         lines = _up_lines(up.output)
         # a stack without a table, topic or queue prints no empty line for them
-        assert set(lines) == {"api", "function", "endpoint"}
+        assert set(lines) == {"api", "function", "output", "endpoint"}
         assert lines["function"] == f"{project}-HelloWorldFunction"
         urls[project] = lines["api"]
     for url in urls.values():
