@@ -72,7 +72,7 @@ from .events import api as events_api
 from .events.service import EventBridgeService
 from .faults import api as faults_api
 from .faults.registry import FaultRegistry
-from .http.introspection import Introspection, engine_endpoints
+from .http.introspection import Introspection, engine_endpoints, moto_reset_route
 from .http.server import EngineApp, EngineServer, MotoHandoff
 from .kernel.activity import Activity, IdleReport, PendingWork
 from .kernel.errors import EngineAlreadyRunning, EngineError
@@ -188,6 +188,7 @@ class Engine:
         """What the endpoint serves before moto, in the order it tries them."""
         return [
             self.introspection.route(),
+            moto_reset_route(self),
             *apigateway_api.routes(self.apigateway, self.wait_until_warm),
             *dynamodb_api.routes(self.streams)[:1],  # the Streams API
             *lambda_api.routes(self.runtime),

@@ -100,6 +100,15 @@ class Deployer:
         state.stack_id = run.stack_id
         return state
 
+    def plan(
+        self, template: StackTemplate, parameters: dict[str, str] | None = None
+    ) -> dict[str, set[str]]:
+        """What a deploy would create (resource -> the resources it needs), checked as a deploy
+        checks it (parameters, supported types, references, properties, cycles); nothing is
+        packaged or created."""
+        values = resolve_parameters(template.parameters, parameters or {}, str(template.path))
+        return _DeployRun(self, template, values).plan()
+
     # -- destroy -------------------------------------------------------------------------------
 
     def destroy(self, state: StackState) -> None:

@@ -32,8 +32,8 @@ from waiting import wait_until
 
 from harness.config import Settings, load_settings
 from harness.engine import Engine
-from harness.scenario.loader import load_file
-from harness.scenario.runner import ScenarioResult, ScenarioRunner
+from harness.scenario.language.loader import load_file
+from harness.scenario.running.runner import ScenarioResult, ScenarioRunner
 from harness.stack.state import StackState, StateStore
 from harness.targets import commands
 from harness.targets.embedded import EmbeddedTarget

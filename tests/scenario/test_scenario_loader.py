@@ -10,16 +10,17 @@ from textwrap import dedent
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness.scenario.errors import ScenarioFileError
-from harness.scenario.loader import (
+from harness.scenario.language.collection_matchers import Contains, Unordered
+from harness.scenario.language.errors import ScenarioFileError
+from harness.scenario.language.loader import (
     find_scenario_files,
     load_file,
     load_paths,
     load_text,
     scenario_schema,
 )
-from harness.scenario.matchers import Absent, AnyValue, Regex, TypeIs
-from harness.scenario.model import (
+from harness.scenario.language.matchers import Absent, AnyValue, Regex, Timestamp, TypeIs
+from harness.scenario.language.model import (
     MISSING,
     ExpireStep,
     FaultStep,
@@ -31,7 +32,7 @@ from harness.scenario.model import (
     StreamStep,
     TableStep,
 )
-from harness.scenario.variables import STACK_VARIABLES
+from harness.scenario.language.variables import STACK_VARIABLES
 
 EVERY_KIND = """\
 name: every step kind
@@ -214,6 +215,33 @@ def test_resolving_a_step_substitutes_variables_from_the_run(tmp_path: Path) -> 
     assert isinstance(queue, QueueStep) and isinstance(other, QueueStep)
     assert queue.match[0]["attributes"] == {"kind": "SKU-r1"}
     assert other.queue == "SKU-r1-queue"
+
+
+def test_collection_tags_hold_their_values_and_resolve_variables(tmp_path: Path) -> None:
+    text = """\
+    name: listing
+    vars: {lamp: "lamp-{run_id}"}
+    steps:
+      - request: {method: GET, path: /items}
+        expect:
+          json: !contains
+            items:
+              - {id: "{lamp}", createdAt: !timestamp , tags: !unordered [a, "{lamp}"]}
+    """
+    (scenario,) = load_file(write(tmp_path, dedent(text)))
+    written = scenario.steps[0]
+    assert isinstance(written, RequestStep)
+    assert written.expect.json == Contains(
+        {"items": [{"id": "{lamp}", "createdAt": Timestamp(), "tags": Unordered(["a", "{lamp}"])}]}
+    )
+    resolved = written.resolve(scenario.new_scope({}, run_id="r1"))
+    assert resolved.expect.json == Contains(
+        {
+            "items": [
+                {"id": "lamp-r1", "createdAt": Timestamp(), "tags": Unordered(["a", "lamp-r1"])}
+            ]
+        }
+    )
 
 
 def test_a_file_holds_one_scenario_per_document(tmp_path: Path) -> None:
@@ -429,7 +457,43 @@ MALFORMED = {
         "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n      body: !anystr\n",
         5,
         "steps[0].expect.body",
-        "expected a known tag: !any, !absent, !re PATTERN or !type NAME, found the unknown tag !anystr",
+        "expected a known tag: !any, !absent, !re PATTERN, !type NAME or !timestamp, found the "
+        "unknown tag !anystr",
+    ),
+    "!unordered on a mapping": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: !unordered {a: 1}\n",
+        5,
+        "steps[0].expect.json",
+        "expected !unordered before a list, found !unordered on a mapping",
+    ),
+    "!contains on a single value": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      body: !contains lamp\n",
+        5,
+        "steps[0].expect.body",
+        "expected !contains before a list or a mapping (!contains [...]), found !contains lamp",
+    ),
+    "unknown tag on a list": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: !anyorder [1, 2]\n",
+        5,
+        "steps[0].expect.json",
+        "expected a plain list or one tagged !unordered, !contains, found the tag !anyorder",
+    ),
+    "!timestamp with a value": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: {at: !timestamp iso}\n",
+        5,
+        "steps[0].expect.json.at",
+        "expected !timestamp alone, with no value after it, found !timestamp iso",
+    ),
+    "undefined variable inside !contains": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: !contains\n        items: [{id: '{nope}'}]\n",
+        6,
+        "steps[0].expect.json.items[0].id",
+        "found {nope}, which is not defined here",
     ),
     "!any with a value": (
         "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n      body: !any thing\n",

@@ -452,6 +452,12 @@ def _scaling(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, 
     return {"MaximumConcurrency": limit}
 
 
+def mapping_arn(uuid: str, config: MappingConfig) -> str:
+    """The mapping's ARN (in the function's account and region), which tags are kept on."""
+    function = config.function
+    return f"arn:aws:lambda:{function.region}:{function.account_id}:event-source-mapping:{uuid}"
+
+
 def describe(
     uuid: str,
     config: MappingConfig,
@@ -463,9 +469,6 @@ def describe(
 ) -> dict[str, Any]:
     """The mapping as CreateEventSourceMapping, Get, List, Update and Delete return it."""
     function = config.function
-    mapping_arn = (
-        f"arn:aws:lambda:{function.region}:{function.account_id}:event-source-mapping:{uuid}"
-    )
     out: dict[str, Any] = {"BatchSize": config.batch_size}
     if config.is_stream:
         out["BisectBatchOnFunctionError"] = config.bisect_on_error
@@ -473,7 +476,7 @@ def describe(
             "OnFailure": {"Destination": config.on_failure} if config.on_failure else {}
         }
     out["EventSourceArn"] = config.event_source_arn
-    out["EventSourceMappingArn"] = mapping_arn
+    out["EventSourceMappingArn"] = mapping_arn(uuid, config)
     if config.filters:
         out["FilterCriteria"] = config.filters.to_json()
     out["FunctionArn"] = function.arn

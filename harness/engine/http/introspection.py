@@ -9,6 +9,7 @@ declarations the documentation is generated from.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Protocol
@@ -102,7 +103,8 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
             ("POST",),
             reset,
             "Forget every resource (moto's and the engine's: streams, mappings, records, "
-            "faults) and stop every worker.",
+            "faults) and stop every worker. moto's own POST /moto-api/reset, which moto's "
+            "decorators and many conftests call, does the same.",
         ),
         HarnessEndpoint(
             "/_harness/quiesce",
@@ -120,6 +122,21 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
             ),
         ),
     ]
+
+
+#: moto's own reset endpoint, which moto's decorators and many users' conftests call
+_MOTO_RESET = re.compile(r"^/moto-api/reset/?$")
+
+
+def moto_reset_route(control: EngineControl) -> Route:
+    """``POST /moto-api/reset`` resets the whole engine, as ``/_harness/reset`` does: reset
+    only moto, and streams, mappings and warm workers of deleted resources would live on."""
+
+    def reset(request: Request, groups: Mapping[str, str]) -> Response:
+        control.reset()
+        return json_response({"status": "ok"})  # moto's answer
+
+    return Route("moto reset", reset, path=_MOTO_RESET, methods=frozenset({"POST"}))
 
 
 class Introspection:

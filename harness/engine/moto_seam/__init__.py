@@ -16,6 +16,8 @@ What is corrected here, against the AWS semantics in the reference document:
 - numbers are stored normalized ("1.50" is 1.5), so rewriting the same number changes nothing;
 - a stream needs a valid view type, can be enabled only when none is and disabled only when one
   is, and stays readable (DISABLED) after its table is deleted;
+- table descriptions and batch/transaction write answers have AWS's members (no empty index
+  lists, a TableId, BillingModeSummary for on-demand tables only, no capacity nobody asked for);
 - a MessageStructure=json Publish without a JSON body or a default entry is refused before any
   delivery, and SNS signs with one key per process, not one per subscription;
 - a REST API stage serves the API as its deployment froze it; ImportRestApi and PutRestApi take
@@ -30,6 +32,7 @@ One module per area, each with its own state (listeners, installed flags) and ch
   record of the moto methods the patches replace;
 - dynamodb.py: the write path (patches, stream tap, transactions, numbers), table lookup, TTL,
   silent truncation, and the DynamoDB lock;
+- dynamodb_responses.py: DynamoDB answers in AWS's shape (table descriptions, write results);
 - sns.py: the Topic.publish patch, deliveries, message structure, the signing key;
 - lambda_.py: functions from moto's Lambda control plane, and their logs;
 - sqs.py: queues and topics as event source mappings read and write them;
@@ -97,6 +100,7 @@ from .dynamodb import (
     ttl_attribute,
     uninstall_table_listener,
 )
+from .dynamodb_responses import check_dynamodb_response_seams, install_dynamodb_responses
 from .events import (
     RuleDelivery,
     RuleListener,
@@ -247,6 +251,7 @@ def check_seams() -> None:
     """Fail loudly when moto's internals moved under us: the pin, then every area's checks."""
     check_moto_version()
     check_dynamodb_seams()
+    check_dynamodb_response_seams()
     check_sns_seams()
     check_sqs_seams()
     check_apigateway_seams()
@@ -265,6 +270,7 @@ def install(tables: TableListener, publishes: PublishListener) -> None:
     check_sns_seams()
     install_isolated_clients()
     install_table_listener(tables)
+    install_dynamodb_responses()
     install_publish_listener(publishes)
 
 

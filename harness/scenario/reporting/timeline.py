@@ -13,17 +13,17 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from .matchers import show
-from .model import RequestStep
-from .pipeline_records import (
+from ..language.matchers import show
+from ..language.model import RequestStep
+from ..running.pipeline_records import (
     AccessSeen,
     InvocationSeen,
     NotificationSeen,
     PipelineActivity,
     StreamRecordSeen,
 )
+from ..running.runner import ScenarioResult, StepResult
 from .report import LANES, TimelineEvent
-from .runner import ScenarioResult, StepResult
 
 _FAILED = ("failed", "error")
 

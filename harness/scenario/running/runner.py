@@ -16,13 +16,13 @@ from typing import Any, Protocol
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..targets.base import StackOutputs, Target, TargetError, Unsupported
-from .errors import ScenarioError, ScenarioSkipped, StepFailure
-from .matchers import show
-from .model import QueueStep, Scenario, Step
+from ...targets.base import StackOutputs, Target, TargetError, Unsupported
+from ..language.errors import ScenarioError, ScenarioSkipped, StepFailure
+from ..language.matchers import show
+from ..language.model import QueueStep, Scenario, Step
+from ..language.variables import VariableScope, references
 from .observations import NotificationCursor, StreamCursor, json_ready, typed
 from .steps import EXECUTORS, RunContext, UnknownQueue
-from .variables import VariableScope, references
 
 #: how long `given` items may take to settle (their records and notifications discarded)
 GIVEN_SETTLE_SECONDS = 10.0

@@ -4,7 +4,9 @@ PyYAML composes each document into nodes that carry their marks; this module bui
 Python values from those nodes itself so that it can remember, for every path such as
 ``("steps", 2, "request", "method")``, the line where it was written. It also:
 
-- turns the tags ``!any``, ``!absent``, ``!re PATTERN``, ``!type NAME`` into matcher objects;
+- turns the tags ``!any``, ``!absent``, ``!re PATTERN``, ``!type NAME``, ``!timestamp`` into
+  matcher objects, and ``!unordered [...]``, ``!contains [...]`` / ``!contains {...}`` into
+  matchers holding the list or mapping;
 - resolves plain scalars by the YAML 1.2 core schema, as JSON does: only ``true``/``false`` are
   booleans (YAML 1.1 would also read ``on``, ``no``, ``y``), ``010`` is ten, ``12:30`` and
   ``2024-01-31`` stay strings;
@@ -14,7 +16,7 @@ Python values from those nodes itself so that it can remember, for every path su
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +29,29 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
+from .collection_matchers import COLLECTION_TAGS
 from .errors import FileProblem
-from .matchers import TYPE_NAMES, Absent, AnyValue, Regex, TypeIs, format_path
+from .matchers import (
+    TYPE_NAMES,
+    Absent,
+    AnyValue,
+    Matcher,
+    Regex,
+    Timestamp,
+    TypeIs,
+    format_path,
+)
 
 PathKey = tuple[str | int, ...]
 
-TAGS_HINT = "!any, !absent, !re PATTERN or !type NAME"
+TAGS_HINT = "!any, !absent, !re PATTERN, !type NAME or !timestamp"
+#: tags that stand alone, with no value after them
+_BARE_TAGS: dict[str, Callable[[], Matcher]] = {
+    "!any": AnyValue,
+    "!absent": Absent,
+    "!timestamp": Timestamp,
+}
+_HOLDS: dict[type, str] = {list: "a list", dict: "a mapping"}
 #: lists and mappings nested deeper than this are refused (the reading is recursive)
 MAX_DEPTH = 100
 _STANDARD = "tag:yaml.org,2002:"
@@ -188,21 +207,31 @@ class _DocumentBuilder:
             return self._scalar(node, path)
         inner = active | {id(node)}
         if isinstance(node, SequenceNode):
-            if node.tag != _STANDARD + "seq":
-                self.problem(
-                    node, path, "a plain list (tags apply to single values)", f"the tag {node.tag}"
-                )
-            return [self.build(item, (*path, i), inner) for i, item in enumerate(node.value)]
+            items = [self.build(item, (*path, i), inner) for i, item in enumerate(node.value)]
+            return self._collection(node, path, items, _STANDARD + "seq")
         if isinstance(node, MappingNode):
-            return self._mapping(node, path, inner)
+            return self._collection(node, path, self._mapping(node, path, inner), _STANDARD + "map")
         self.problem(node, path, "a mapping, a list or a value")
         return None
 
+    def _collection(self, node: Node, path: PathKey, value: Any, plain: str) -> Any:
+        """A list or mapping as written, or wrapped in the collection matcher its tag names."""
+        if node.tag == plain:
+            return value
+        kind = "list" if isinstance(value, list) else "mapping"
+        known = COLLECTION_TAGS.get(node.tag)
+        if known is None:
+            tags = ", ".join(t for t, (_, holds) in COLLECTION_TAGS.items() if type(value) in holds)
+            self.problem(node, path, f"a plain {kind} or one tagged {tags}", f"the tag {node.tag}")
+            return value
+        make, holds = known
+        if type(value) not in holds:
+            wanted = " or ".join(_HOLDS[k] for k in holds)
+            self.problem(node, path, f"{node.tag} before {wanted}", f"{node.tag} on a {kind}")
+            return value
+        return make(value)
+
     def _mapping(self, node: MappingNode, path: PathKey, active: frozenset[int]) -> dict[str, Any]:
-        if node.tag != _STANDARD + "map":
-            self.problem(
-                node, path, "a plain mapping (tags apply to single values)", f"the tag {node.tag}"
-            )
         try:
             self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         except ConstructorError as err:
@@ -232,10 +261,15 @@ class _DocumentBuilder:
 
     def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
         tag, text = node.tag, node.value
-        if tag in ("!any", "!absent"):
+        bare = _BARE_TAGS.get(tag)
+        if bare is not None:
             if text.strip():
                 self.problem(node, path, f"{tag} alone, with no value after it", f"{tag} {text}")
-            return AnyValue() if tag == "!any" else Absent()
+            return bare()
+        if tag in COLLECTION_TAGS:
+            holds = " or ".join(_HOLDS[kind] for kind in COLLECTION_TAGS[tag][1])
+            self.problem(node, path, f"{tag} before {holds} ({tag} [...])", f"{tag} {text}")
+            return AnyValue()
         if tag == "!re":
             try:
                 return Regex(text)

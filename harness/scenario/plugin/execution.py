@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Scenario
-from .pipeline_records import PipelineActivity
-from .runner import ScenarioResult, ScenarioRunner
+from ..language.model import Scenario
+from ..running.pipeline_records import PipelineActivity
+from ..running.runner import ScenarioResult, ScenarioRunner
 from .session import DeployedStack
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from .collection_matchers import CollectionMatcher
 from .errors import UndefinedVariableError
 from .matchers import Regex
 
@@ -39,6 +40,8 @@ def references(value: Any) -> Iterator[str]:
                 yield found["name"]
     elif isinstance(value, Regex):
         yield from references(value.pattern)
+    elif isinstance(value, CollectionMatcher):
+        yield from references(value.expected)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             yield from references(key)
@@ -119,6 +122,8 @@ class VariableScope:
             return self._substitute_text(value, where)
         if isinstance(value, Regex):
             return Regex(self._substitute_text(value.pattern, where, escape=re.escape))
+        if isinstance(value, CollectionMatcher):
+            return value.with_expected(self.substitute(value.expected, where))
         if isinstance(value, Mapping):
             return {
                 self._substitute_text(k, where) if isinstance(k, str) else k: self.substitute(

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .matchers import show
-from .model import MISSING, RequestStep
-from .pipeline_records import PipelineActivity
-from .runner import ScenarioResult
+from ..language.matchers import show
+from ..language.model import MISSING, RequestStep
+from ..running.pipeline_records import PipelineActivity
+from ..running.runner import ScenarioResult
 from .timeline import activity_lines
 
 #: steps that look at the pipeline rather than act on it

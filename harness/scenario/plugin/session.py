@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..config import ConfigError, Settings, load_settings
+from ...config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     import requests
 
-    from ..targets.base import StackOutputs, Target
-    from .pipeline import PipelineObserver
+    from ...targets.base import StackOutputs, Target
+    from ..running.pipeline import PipelineObserver
 
 Log = Callable[[str], None]
 
@@ -56,9 +56,12 @@ def worker_id() -> str | None:
     return os.environ.get("PYTEST_XDIST_WORKER") or None
 
 
-def resolve_settings(target: str | None, cwd: Path | None = None) -> Settings:
-    """The harness settings with ``--target`` on top (command line > env > pyproject > default)."""
-    return load_settings({"target": target}, cwd=cwd)
+def resolve_settings(
+    target: str | None, cwd: Path | None = None, *, template: str | None = None
+) -> Settings:
+    """The harness settings with ``--target`` and ``--harness-template`` on top (command line >
+    env > pyproject > default)."""
+    return load_settings({"target": target, "template": template}, cwd=cwd)
 
 
 def create_session_target(settings: Settings, state_dir: Path, log: Log | None = None) -> Target:
@@ -69,8 +72,8 @@ def create_session_target(settings: Settings, state_dir: Path, log: Log | None =
     ``localstack_url``, else one started with testcontainers for this process. AWS: as
     `harness up` builds it.
     """
-    from ..targets.commands import create_target
-    from ..targets.deploying import DEFAULT_STATE_DIR
+    from ...targets.commands import create_target
+    from ...targets.deploying import DEFAULT_STATE_DIR
 
     worker = worker_id()
     prefix = f"{settings.stack_prefix}-run" + (f"-{worker}" if worker else "")
@@ -89,9 +92,15 @@ class StackSession:
     """Starts the target and deploys the template on first use; removes both on close."""
 
     def __init__(
-        self, target_option: str | None, *, cwd: Path | None = None, log: Log | None = None
+        self,
+        target_option: str | None,
+        *,
+        template_option: str | None = None,
+        cwd: Path | None = None,
+        log: Log | None = None,
     ):
         self.target_option = target_option
+        self.template_option = template_option
         self.cwd = cwd
         self.log = log or (lambda message: None)
         self._stack: DeployedStack | None = None
@@ -112,7 +121,7 @@ class StackSession:
     def settings(self) -> Settings:
         """The settings this session deploys with; a bad setting is StackUnavailable."""
         try:
-            return resolve_settings(self.target_option, self.cwd)
+            return resolve_settings(self.target_option, self.cwd, template=self.template_option)
         except ConfigError as err:
             raise StackUnavailable(f"harness settings: {err}") from err
 
@@ -132,14 +141,14 @@ class StackSession:
     def _deploy(self) -> DeployedStack:
         import requests
 
-        from ..stack.errors import StackError
-        from ..targets.base import TargetError
-        from ..targets.commands import stack_parameters
-        from .pipeline import PipelineObserver
+        from ...stack.errors import StackError
+        from ...targets.base import TargetError
+        from ...targets.commands import stack_parameters
+        from ..running.pipeline import PipelineObserver
 
         settings = self.settings()
         if settings.loopback_only:
-            from ..engine.kernel import loopback_guard
+            from ...engine.kernel import loopback_guard
 
             loopback_guard.install()
         template = Path(settings.template)

@@ -18,12 +18,12 @@ from typing import Any
 import jmespath
 import requests
 
-from ..stack.resources.base import is_not_found
-from ..targets.base import IdleResult, StackOutputs, Target, TargetError, Unsupported
-from .durations import format_duration
-from .errors import ScenarioError, ScenarioSkipped, StepFailure
-from .matchers import Mismatch, SequenceMatch, match, match_each, show
-from .model import (
+from ...stack.resources.base import is_not_found
+from ...targets.base import IdleResult, StackOutputs, Target, TargetError, Unsupported
+from ..language.durations import format_duration
+from ..language.errors import ScenarioError, ScenarioSkipped, StepFailure
+from ..language.matchers import Mismatch, SequenceMatch, match, match_each, show
+from ..language.model import (
     MISSING,
     ExpireStep,
     FaultStep,
@@ -37,6 +37,7 @@ from .model import (
     StreamStep,
     TableStep,
 )
+from ..language.variables import VariableScope, as_text
 from .observations import (
     NotificationCursor,
     QueueCursor,
@@ -48,7 +49,6 @@ from .observations import (
     stream_record_view,
     typed,
 )
-from .variables import VariableScope, as_text
 
 MAX_LISTED = 10  # observations listed in a failure report
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -149,6 +149,14 @@ def _misses(step: Step, word: str, result: SequenceMatch, views: Sequence[Any]) 
     mismatches: list[Mismatch] = []
     several = len(result.misses) > 1
     for miss in result.misses:
+        if miss.out_of_order is not None and miss.candidate is not None:
+            entry, taken = miss.out_of_order
+            summary += (
+                f"; match[{miss.index}] matches only {word} {miss.candidate + 1}, which comes "
+                f"before {word} {taken + 1} that match[{entry}] matched: entries match in the "
+                "order written (add `ordered: false` to the step to match them in any order)"
+            )
+            continue
         if miss.candidate is not None and not several:
             summary += f" (closest: {word} {miss.candidate + 1})"
         for mismatch in miss.mismatches:

@@ -20,6 +20,7 @@ import jmespath
 import jmespath.exceptions
 from jsonschema import Draft202012Validator, ValidationError
 
+from .collection_matchers import CollectionMatcher
 from .durations import DURATION_HINT, parse_duration
 from .errors import DurationError, FileProblem, ScenarioFileError
 from .matchers import Matcher, Regex, format_path, show
@@ -54,8 +55,12 @@ def find_scenario_files(root: Path) -> list[Path]:
 
 @functools.cache
 def scenario_schema() -> dict[str, Any]:
-    """The JSON Schema of one scenario document (shipped as harness/scenario/schema.json)."""
-    text = resources.files("harness.scenario").joinpath("schema.json").read_text(encoding="utf-8")
+    """The JSON Schema of one scenario document (shipped as harness/scenario/language/schema.json)."""
+    text = (
+        resources.files("harness.scenario.language")
+        .joinpath("schema.json")
+        .read_text(encoding="utf-8")
+    )
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -395,8 +400,12 @@ def _fitting_branch(error: ValidationError, path: PathKey) -> list[ValidationErr
 
 
 def _walk(value: Any, path: PathKey, *, keys: bool = False) -> Iterator[tuple[PathKey, Any]]:
-    """Each leaf (and, with ``keys``, each mapping key) of ``value`` with its path."""
-    if isinstance(value, dict):
+    """Each leaf (and, with ``keys``, each mapping key) of ``value`` with its path; a matcher
+    holding a list or mapping is a leaf, and so is each leaf it holds."""
+    if isinstance(value, CollectionMatcher):
+        yield path, value
+        yield from _walk(value.expected, path, keys=keys)
+    elif isinstance(value, dict):
         for key, item in value.items():
             if keys:
                 yield (*path, key), key

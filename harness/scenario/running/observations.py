@@ -17,8 +17,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ..targets.base import CapturedNotification, Target
-from ..targets.capture import plain_attribute
+from ...targets.base import CapturedNotification, Target
+from ...targets.capture import plain_attribute
 
 EMPTY_PAGES_WHEN_CAUGHT_UP = 2
 #: ReceiveMessage calls of one queue read at most (each returns up to 10 messages)

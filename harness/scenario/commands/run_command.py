@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ..config import Settings
-from ..exit_codes import ExitCode
-from .run_report import RunOutcome
+from ...config import Settings
+from ...exit_codes import ExitCode
+from ..plugin.run_report import RunOutcome
 
 EXIT_FILE_UNUSABLE = ExitCode.SCENARIO_INVALID
 EXIT_USAGE = ExitCode.USAGE_ERROR
@@ -33,6 +33,7 @@ class RunRequest:
     """What `harness run` was asked to do."""
 
     paths: tuple[str, ...]  # files or folders; empty: the `scenarios` setting
+    template: str | None = None  # the template to deploy (--template); None: the setting
     report: str | None = None  # HTML report file
     junitxml: str | None = None
     keyword: str | None = None  # pytest -k expression
@@ -53,14 +54,16 @@ def pytest_args(request: RunRequest, settings: Settings) -> list[str]:
         # only this plugin (and xdist for -n): see run() for why autoloading is off
         "-p",
         "harness.pytest_plugin",
+        # pytest's cache stays on (unless the project's addopts turns it off): `-- --lf` reads
+        # what failed last time
         "--target",
         settings.target,
         "--harness-scenarios-only",
         # a malformed file is that file's error; the other files still run
         "--continue-on-collection-errors",
-        "-p",
-        "no:cacheprovider",
     ]
+    if request.template:
+        args += ["--harness-template", request.template]
     if request.report:
         args += ["--harness-report", request.report]
     if request.junitxml:

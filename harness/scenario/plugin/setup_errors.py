@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..exit_codes import ExitCode
+from ...exit_codes import ExitCode
 from .collect import SETUP_ERROR
 
 _DUPLICATE = "not run: the stack could not be set up (the error is reported once, above)"

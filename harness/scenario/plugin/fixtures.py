@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 
-from ..targets.base import CapturedNotification, StackOutputs, Target
-from .observations import (
+from ...targets.base import CapturedNotification, StackOutputs, Target
+from ..running.observations import (
     NotificationCursor,
     StreamCursor,
     json_ready,

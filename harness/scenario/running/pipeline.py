@@ -19,8 +19,8 @@ from typing import Any
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..targets.base import CapturedNotification, StackOutputs, Target, TargetError
-from ..targets.capture import from_engine_record
+from ...targets.base import CapturedNotification, StackOutputs, Target, TargetError
+from ...targets.capture import from_engine_record
 from .observations import list_shards
 from .pipeline_records import (
     AccessSeen,

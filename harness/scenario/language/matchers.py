@@ -3,8 +3,10 @@
 A mapping matches when every expected key matches (extra actual keys are fine); a list matches
 element by element once the lengths agree; numbers compare by value (``10 == 10.0 ==
 Decimal("10")``), strings exactly, booleans only with booleans. The YAML tags ``!any``,
-``!absent``, ``!re PATTERN`` and ``!type NAME`` become the matcher objects below. Every
-difference is reported as a :class:`Mismatch` with the path where it was found.
+``!absent``, ``!re PATTERN``, ``!type NAME`` and ``!timestamp`` become the matcher objects below
+(``!unordered`` and ``!contains``, which hold lists and mappings, are in
+:mod:`harness.scenario.collection_matchers`). Every difference is reported as a
+:class:`Mismatch` with the path where it was found.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -153,6 +156,39 @@ class Regex(Matcher):
         return f"!re {json.dumps(self.pattern)}"
 
 
+#: ISO 8601 date and time in the extended form APIs write (RFC 3339 is a profile of it): date,
+#: ``T``, hours and minutes, optional seconds and fraction, optional ``Z`` or offset
+TIMESTAMP_PATTERN = r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d([.,]\d+)?)?(Z|[+-]\d\d(:?\d\d)?)?"
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
+
+
+def is_timestamp(text: str) -> bool:
+    """Whether ``text`` is an ISO 8601 date and time (``2026-11-27T05:00:00.123Z``) that names
+    a real moment (no month 13, no 25 o'clock)."""
+    if not _TIMESTAMP.fullmatch(text):
+        return False
+    try:
+        # the pattern fixes the form; the calendar and the clock are datetime's to check
+        datetime.fromisoformat(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+class Timestamp(Matcher):
+    """``!timestamp``: a string holding an ISO 8601 date and time (``2026-11-27T05:00:00Z``)."""
+
+    tag = "!timestamp"
+
+    def check(self, actual: Any, path: Path) -> list[Mismatch]:
+        if isinstance(actual, str) and is_timestamp(actual):
+            return []
+        return [Mismatch(path, f"expected an ISO 8601 date and time, got {show(actual)}")]
+
+    def __repr__(self) -> str:
+        return "!timestamp"
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
@@ -287,6 +323,11 @@ class EntryMiss:
     index: int  # position in the expected list
     candidate: int | None  # position of the closest observation; None when there were none
     mismatches: list[Mismatch]
+    #: in order only: (the entry before, the observation it matched) when this entry matches
+    #: only observations that come before that one
+    out_of_order: tuple[int, int] | None = None
+    #: unordered only: the closest observation matches, but another entry took it
+    taken: bool = False
 
 
 @dataclass(frozen=True)
@@ -302,29 +343,38 @@ class SequenceMatch:
         return not self.misses
 
 
+#: how an entry is compared with an observation: its mismatches (none when it matches)
+Compare = Callable[[Any, Any], list[Mismatch]]
+
+
 def _closest(
-    expected: Any, actuals: Sequence[Any], pool: Sequence[int]
+    expected: Any, actuals: Sequence[Any], pool: Sequence[int], compare: Compare = match
 ) -> tuple[int | None, list[Mismatch]]:
     best: tuple[int | None, list[Mismatch]] = (None, [])
     for j in pool:
-        found = match(expected, actuals[j])
+        found = compare(expected, actuals[j])
         if best[0] is None or len(found) < len(best[1]):
             best = (j, found)
     return best
 
 
 def match_each(
-    expected: Sequence[Any], actuals: Sequence[Any], *, ordered: bool = True
+    expected: Sequence[Any],
+    actuals: Sequence[Any],
+    *,
+    ordered: bool = True,
+    compare: Compare = match,
 ) -> SequenceMatch:
     """Find a distinct observation for each expected entry.
 
     Ordered: the entries must appear in this order among the observations (other observations
     may come between them). Unordered: any one-to-one assignment will do (found by augmenting
-    paths, so an early greedy choice never hides a valid assignment).
+    paths, so an early greedy choice never hides a valid assignment); ``compare`` then says how
+    an entry is compared with an observation (default: :func:`match`).
     """
     if ordered:
         return _match_in_order(expected, actuals)
-    return _match_unordered(expected, actuals)
+    return _match_unordered(expected, actuals, compare)
 
 
 def _match_in_order(expected: Sequence[Any], actuals: Sequence[Any]) -> SequenceMatch:
@@ -332,25 +382,35 @@ def _match_in_order(expected: Sequence[Any], actuals: Sequence[Any]) -> Sequence
     assignment: dict[int, int] = {}
     misses: list[EntryMiss] = []
     position = 0
+    previous: tuple[int, int] | None = None  # the last entry that matched, and where
     for i, want in enumerate(expected):
         hit = next((j for j in range(position, len(actuals)) if matches(want, actuals[j])), None)
         if hit is not None:
             assignment[i] = hit
             position = hit + 1
+            previous = (i, hit)
+            continue
+        # an entry that matches an observation before the previous entry's is out of order,
+        # which says more than how the observations after it differ
+        earlier = next((j for j in range(position) if matches(want, actuals[j])), None)
+        if earlier is not None and previous is not None:
+            entry, taken = previous
+            note = (
+                f"matches only observation {earlier + 1}, which comes before observation "
+                f"{taken + 1} that entry [{entry}] matched: entries match in the order written "
+                "(`ordered: false` matches them in any order)"
+            )
+            misses.append(EntryMiss(i, earlier, [Mismatch((), note)], previous))
             continue
         candidate, found = _closest(want, actuals, range(position, len(actuals)))
-        if candidate is None:
-            candidate, found = _closest(want, actuals, range(len(actuals)))
-            if candidate is not None and not found:
-                found = [
-                    Mismatch((), "matches only observations before the previous entry's (ordered)")
-                ]
         misses.append(EntryMiss(i, candidate, found))
     return SequenceMatch(assignment, misses)
 
 
-def _match_unordered(expected: Sequence[Any], actuals: Sequence[Any]) -> SequenceMatch:
-    fits = [[j for j, got in enumerate(actuals) if matches(want, got)] for want in expected]
+def _match_unordered(
+    expected: Sequence[Any], actuals: Sequence[Any], compare: Compare = match
+) -> SequenceMatch:
+    fits = [[j for j, got in enumerate(actuals) if not compare(want, got)] for want in expected]
     owner: dict[int, int] = {}  # actual index -> expected index
 
     def augment(i: int, seen: set[int]) -> bool:
@@ -370,8 +430,9 @@ def _match_unordered(expected: Sequence[Any], actuals: Sequence[Any]) -> Sequenc
     misses = []
     for i, want in enumerate(expected):
         if i not in assignment:
-            candidate, found = _closest(want, actuals, free or range(len(actuals)))
-            if candidate is not None and not found:
+            candidate, found = _closest(want, actuals, free or range(len(actuals)), compare)
+            taken = candidate is not None and not found
+            if taken:
                 found = [Mismatch((), "matches only observations that other entries matched")]
-            misses.append(EntryMiss(i, candidate, found))
+            misses.append(EntryMiss(i, candidate, found, taken=taken))
     return SequenceMatch(dict(sorted(assignment.items())), misses)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from ..reporting.report import RunReport, ScenarioReport, write_html
 from .collect import scenario_report_from
-from .report import RunReport, ScenarioReport, write_html
 
 #: the attribute of a pytest report that carries a scenario's report, as JSON
 PAYLOAD = "harness_scenario"

@@ -18,15 +18,15 @@ import pytest
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..targets.base import TargetError
-from .errors import ScenarioFileError
+from ...targets.base import TargetError
+from ..language.errors import ScenarioFileError
+from ..language.loader import is_scenario_file, load_file
+from ..language.model import Scenario
+from ..reporting.failure_text import failure_text
+from ..reporting.report import ScenarioReport, TimelineEvent
+from ..reporting.timeline import build_timeline
 from .execution import ScenarioExecution, execute
-from .failure_text import failure_text
-from .loader import is_scenario_file, load_file
-from .model import Scenario
-from .report import ScenarioReport, TimelineEvent
 from .session import STACK_SESSION, StackUnavailable
-from .timeline import build_timeline
 
 #: errors of a target or its network that keep a scenario from running (not harness bugs)
 _NOT_RUN = (TargetError, ClientError, BotoCoreError, requests.RequestException)
@@ -68,6 +68,15 @@ def wants_file(path: Path) -> bool:
     return is_scenario_file(path)
 
 
+def node_id(path: Path, parent: pytest.Collector) -> str | None:
+    """The test id of a scenario file outside pytest's rootdir: its absolute path, where pytest
+    would give it an empty one and report its scenarios as ``::name`` (summaries show it
+    relative to the working directory again). None (pytest's own id) below the rootdir."""
+    if path.is_relative_to(parent.config.rootpath):
+        return None
+    return path.resolve().as_posix()
+
+
 class ScenarioFile(pytest.File):
     """A ``*.scenario.yaml`` file: validated when collected, one item per YAML document."""
 
@@ -92,6 +101,8 @@ class ScenarioItem(pytest.Item):
         self.execution: ScenarioExecution | None = None
         self.failure_message = ""
         self.functions: dict[str, str] = {}  # logical id -> deployed name, once deployed
+        # JUnit XML writes these as the test case's properties (every junit_family keeps them)
+        self.user_properties += [("file", scenario.source.file), ("line", scenario.source.line)]
         known = {
             line.split(":", 1)[0].split("(", 1)[0].strip() for line in self.config.getini("markers")
         }
