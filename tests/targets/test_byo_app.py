@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.engine import Engine, moto_seam
-from harness.scenario.loader import load_text
-from harness.scenario.runner import ScenarioRunner
+from harness.scenario.language.loader import load_text
+from harness.scenario.running.runner import ScenarioRunner
 from harness.targets.embedded import EmbeddedTarget
 
 APP = Path(__file__).resolve().parents[1] / "stack" / "apps" / "orders_app"
