@@ -93,9 +93,11 @@ class Deployer:
         run.create_all(plan, state)
         try:
             state.outputs = run.outputs()
+            state.output_details = run.output_details()
         except StackError as err:
             run.fail(state, f"resolving the Outputs failed: {err}", err)
         state.notices = list(self.notices)
+        state.stack_id = run.stack_id
         return state
 
     def plan(
@@ -144,6 +146,7 @@ class _DeployRun:
         self.lock = threading.Lock()
         self.code_zips: dict[str, bytes] = {}
         self.layer_zips: dict[str, bytes] = {}
+        self.stack_id = ""  # set with the pseudo parameters
         self.resolver = IntrinsicResolver(
             parameters=parameters,
             pseudo=self._pseudo_parameters(),
@@ -155,14 +158,14 @@ class _DeployRun:
 
     def _pseudo_parameters(self) -> dict[str, Any]:
         d = self.deployer
-        stack_id = (
+        self.stack_id = (
             f"arn:aws:cloudformation:{d.region}:{d.account_id}:stack/{d.stack_name}/{uuid.uuid4()}"
         )
         return {
             "AWS::Region": d.region,
             "AWS::AccountId": d.account_id,
             "AWS::StackName": d.stack_name,
-            "AWS::StackId": stack_id,
+            "AWS::StackId": self.stack_id,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
@@ -374,6 +377,26 @@ class _DeployRun:
                 continue
             values[name] = self.resolver.resolve(output.get("Value"), f"Outputs.{name}")
         return values
+
+    def output_details(self) -> dict[str, dict[str, str]]:
+        """Each Output's Description and Export name, resolved, where the template gives them."""
+        details: dict[str, dict[str, str]] = {}
+        for name, output in self.template.outputs.items():
+            if "Condition" in output and not self.resolver.condition(str(output["Condition"])):
+                continue
+            detail: dict[str, str] = {}
+            if "Description" in output:
+                detail["description"] = str(
+                    self.resolver.resolve(output["Description"], f"Outputs.{name}.Description")
+                )
+            export = (output.get("Export") or {}).get("Name")
+            if export is not None:
+                detail["exportName"] = str(
+                    self.resolver.resolve(export, f"Outputs.{name}.Export.Name")
+                )
+            if detail:
+                details[name] = detail
+        return details
 
 
 def _delete_all(

@@ -19,15 +19,13 @@ AVOID = (
 
 #: type (or type prefix ending in ::) -> why it is refused
 _WHY = {
-    "AWS::S3::": "S3 is not emulated by the embedded engine yet",
-    "AWS::Events::": "EventBridge rules and schedules are not emulated yet",
-    "AWS::Scheduler::": "EventBridge Scheduler is not emulated yet",
-    "AWS::Pipes::": "EventBridge Pipes are not emulated",
-    "AWS::Lambda::Version": (
-        "function versions are not emulated yet (SAM makes one for AutoPublishAlias): leave "
-        "AutoPublishAlias out for local runs"
+    "AWS::S3::": "of S3, only buckets (AWS::S3::Bucket) and bucket policies are created",
+    "AWS::Events::": (
+        "of EventBridge, only rules (AWS::Events::Rule) and event buses are created: archives, "
+        "connections and API destinations are not"
     ),
-    "AWS::Lambda::Alias": "function aliases are not emulated yet (SAM makes one for AutoPublishAlias)",
+    "AWS::Scheduler::": "of EventBridge Scheduler, only schedules and schedule groups are created",
+    "AWS::Pipes::": "EventBridge Pipes are not emulated",
     "AWS::Lambda::Url": "function URLs are not emulated: call the function through an API event",
     "AWS::CodeDeploy::": "gradual deployments (DeploymentPreference) have no local counterpart",
     "AWS::EC2::": "networking (VPCs, subnets, security groups) has no local counterpart",

@@ -62,7 +62,8 @@ class Target(ABC):
 
     name: str = "abstract"
     #: optional abilities: "expire" (TTL expiry on demand), "fault" (fault injection),
-    #: "quiesce" (an exact idle signal), "invocations" (function invocation records)
+    #: "quiesce" (an exact idle signal), "invocations" (function invocation records), "fire"
+    #: (schedules fired on demand)
     capabilities: frozenset[str] = frozenset()
 
     @abstractmethod
@@ -96,6 +97,10 @@ class Target(ABC):
     def expire(self, table: str, key: dict[str, Any]) -> None:
         """Expire one item now, exactly as TTL does."""
         raise Unsupported(f"the {self.name} target cannot expire items on demand")
+
+    def fire_schedule(self, name: str) -> dict[str, Any]:
+        """Fire a schedule (a scheduled rule or a Scheduler schedule, by name or ARN) now."""
+        raise Unsupported(f"the {self.name} target cannot fire schedules on demand")
 
     def inject_fault(self, body: dict[str, Any]) -> None:
         """Register a fault (the engine's /_harness/faults body)."""

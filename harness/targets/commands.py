@@ -159,6 +159,8 @@ def describe(outputs: StackOutputs, target: str, seconds: float) -> list[str]:
         lines.append(f"  queue      {outputs.failure_queue_url}")
     for logical_id, name in sorted(outputs.functions.items()):
         lines.append(f"  function   {name} ({logical_id})")
+    for key, value in outputs.outputs.items():
+        lines.append(f"  output     {key} = {value}")
     if outputs.endpoint_url:
         lines.append(f"  endpoint   {outputs.endpoint_url}  (AWS_ENDPOINT_URL for your clients)")
     lines += [f"  note       {notice}" for notice in outputs.notices]

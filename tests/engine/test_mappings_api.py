@@ -449,6 +449,19 @@ def test_sns_destinations_and_qualified_functions_are_accepted(
     assert created["FunctionArn"].endswith(f":function:{function}:$LATEST")
 
 
+def test_a_mapping_on_an_alias_names_the_alias_once(
+    client: Callable[..., Any], function: str, stream: str
+) -> None:
+    lam = client("lambda")
+    version = lam.publish_version(FunctionName=function)["Version"]
+    alias = lam.create_alias(FunctionName=function, Name="live", FunctionVersion=version)
+    created = lam.create_event_source_mapping(
+        FunctionName=alias["AliasArn"], EventSourceArn=stream, StartingPosition="LATEST"
+    )
+    # a version's own ARN is qualified already: the mapping's is the alias's, not ...:1:live
+    assert created["FunctionArn"] == alias["AliasArn"]
+
+
 def test_filter_warnings_are_kept_for_patterns_that_never_match_on_aws(
     engine: Engine, client: Callable[..., Any], function: str, stream: str
 ) -> None:

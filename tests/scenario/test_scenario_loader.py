@@ -321,7 +321,7 @@ MALFORMED = {
         4,
         "steps[1].reqest",
         "expected a step with exactly one kind: request, notifications, no_notifications, table, "
-        "stream, queue, invoke, expire, fault, found the unknown step kind 'reqest' (did you mean request?)",
+        "stream, queue, invoke, expire, fault, fire, found the unknown step kind 'reqest' (did you mean request?)",
     ),
     "two step kinds": (
         "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expire: {key: {id: 1}}\n",

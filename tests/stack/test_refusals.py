@@ -49,10 +49,10 @@ def test_unsupported_types_are_listed_with_what_sam_made_them_from(tmp_path: Pat
     message = refusal(
         tmp_path,
         "Resources:\n"
-        "  Uploads:\n    Type: AWS::S3::Bucket\n"
+        "  Uploads:\n    Type: AWS::S3::AccessPoint\n"
         + FUNCTION
-        + "      Events:\n        Nightly:\n          Type: Schedule\n"
-        "          Properties: {Schedule: rate(1 day)}\n"
+        + "      Events:\n        Logs:\n          Type: CloudWatchLogs\n"
+        "          Properties: {LogGroupName: /app, FilterPattern: ERROR}\n"
         "  Flow:\n    Type: AWS::Serverless::StateMachine\n"
         "    Properties: {DefinitionUri: statemachine/flow.asl.json}\n",
     )
@@ -60,10 +60,13 @@ def test_unsupported_types_are_listed_with_what_sam_made_them_from(tmp_path: Pat
     assert lines[0].endswith(
         "template.yaml: the harness cannot deploy 3 resources of this template:"
     )
-    assert "  - Uploads (AWS::S3::Bucket): S3 is not emulated by the embedded engine yet" in lines
     assert (
-        "  - FnNightly (AWS::Events::Rule, made by SAM from Fn's event Nightly (Type: Schedule)): "
-        "EventBridge rules and schedules are not emulated yet" in lines
+        "  - Uploads (AWS::S3::AccessPoint): of S3, only buckets (AWS::S3::Bucket) and bucket "
+        "policies are created" in lines
+    )
+    assert (
+        "  - FnLogs (AWS::Logs::SubscriptionFilter, made by SAM from Fn's event Logs (Type: "
+        "CloudWatchLogs)): the harness deployer does not create this type" in lines
     )
     # kept out of translation, so its local DefinitionUri does not fail first
     assert "  - Flow (AWS::Serverless::StateMachine): Step Functions are not emulated" in lines
@@ -78,7 +81,7 @@ def test_a_resource_whose_condition_is_false_is_not_refused(tmp_path: Path) -> N
     path.write_text(
         "Parameters:\n  Local: {Type: String, Default: 'false'}\n"
         "Conditions:\n  OnAws: !Not [!Equals [!Ref Local, 'true']]\n"
-        "Resources:\n  Uploads:\n    Type: AWS::S3::Bucket\n    Condition: OnAws\n"
+        "Resources:\n  Uploads:\n    Type: AWS::S3::AccessPoint\n    Condition: OnAws\n"
         "  Queue:\n    Type: AWS::SQS::Queue\n"
         "    Properties:\n      QueueName: !If [OnAws, !ImportValue shared-queue, local-queue]\n"
     )

@@ -229,9 +229,15 @@ def test_every_type_is_created_as_declared_and_removed_without_trace(
     stages = {s["stageName"]: s for s in apigw.get_stages(restApiId=ids["Api"])["item"]}
     assert set(stages) == {"Stage", "Prod"} and stages["Prod"]["variables"] == {"mode": "test"}
     assert outputs.api_url == f"{target.endpoint_url}/restapis/{ids['Api']}/Prod/_user_request_"
+    # the Output names AWS's URL; on the engine, the engine's URL for the same API stage
+    assert target.state is not None
     assert (
-        outputs.outputs["Url"] == f"https://{ids['Api']}.execute-api.us-east-1.amazonaws.com/Prod"
+        target.state.outputs["Url"]
+        == f"https://{ids['Api']}.execute-api.us-east-1.amazonaws.com/Prod"
     )
+    assert outputs.outputs["Url"] == f"{target.endpoint_url}/_aws/execute-api/{ids['Api']}/Prod"
+    described = client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == outputs.outputs
 
     target.destroy()
     assert client("dynamodb").list_tables()["TableNames"] == []
@@ -241,6 +247,8 @@ def test_every_type_is_created_as_declared_and_removed_without_trace(
     assert client("apigateway").get_rest_apis()["items"] == []
     with pytest.raises(ClientError):
         iam.get_role(RoleName=role)
+    with pytest.raises(ClientError, match="does not exist"):
+        client("cloudformation").describe_stacks(StackName=stack)
     with pytest.raises(ClientError):
         iam.get_policy(PolicyArn=ids["SharedPolicy"])
     assert StateStore(tmp_path / "state").load("embedded", target.stack_name) is None

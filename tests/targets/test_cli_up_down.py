@@ -53,6 +53,17 @@ def test_up_deploys_to_the_running_engine_and_down_removes_it(
     assert lines["table"] == f"{prefix}-ItemsTable"
     created = requests.post(lines["api"] + "/items", json={"name": "cli"}, timeout=30)
     assert created.status_code == 201, created.text
+    # the template's Outputs, an API's AWS URL given as the engine's URL for it
+    outputs = dict(
+        line.split(None, 1)[1].split(" = ", 1)
+        for line in up.output.splitlines()
+        if line.startswith("  output ")
+    )
+    assert set(outputs) == {"ApiUrl", "TableName", "TopicArn", "FailureQueueUrl"}
+    assert outputs["TableName"] == f"{prefix}-ItemsTable"
+    assert outputs["ApiUrl"].startswith(f"{fresh_engine.url}/_aws/execute-api/")
+    item = requests.get(f"{outputs['ApiUrl']}/items/{created.json()['id']}", timeout=30)
+    assert item.status_code == 200 and item.json()["name"] == "cli"
     state = json.loads((in_tmp / ".harness" / "stacks" / f"embedded-{prefix}.json").read_text())
     assert state["stack_name"] == prefix and len(state["resources"]) > 10
 
@@ -127,7 +138,7 @@ def test_two_projects_deploy_side_by_side_under_their_folder_names(
         assert up.output.startswith(f"stack {project} deployed to embedded in ")
         lines = _up_lines(up.output)
         # a stack without a table, topic or queue prints no empty line for them
-        assert set(lines) == {"api", "function", "endpoint"}
+        assert set(lines) == {"api", "function", "output", "endpoint"}
         assert lines["function"] == f"{project}-HelloWorldFunction"
         urls[project] = lines["api"]
     for url in urls.values():

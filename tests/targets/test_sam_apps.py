@@ -91,10 +91,15 @@ def test_an_unquoted_policy_version_is_kept_as_the_string_it_was_written_as(
     (name,) = iam.list_role_policies(RoleName=role.physical_id)["PolicyNames"]
     document = iam.get_role_policy(RoleName=role.physical_id, PolicyName=name)["PolicyDocument"]
     assert document["Version"] == "2012-10-17"
-    # the template's own Outputs resolve, with the API id in them
+    # the template's own Outputs resolve, with the API id in them; the AWS URL of the API is
+    # given as the engine's URL for it
     api_id = outputs.apis["ServerlessHttpApi"].rsplit("/", 1)[1]
-    assert outputs.outputs["HelloWorldApi"] == (
+    assert target.state is not None
+    assert target.state.outputs["HelloWorldApi"] == (
         f"https://{api_id}.execute-api.us-east-1.amazonaws.com/hello"
+    )
+    assert outputs.outputs["HelloWorldApi"] == (
+        f"{target.endpoint_url}/_aws/execute-api/{api_id}/hello"
     )
 
 
@@ -122,13 +127,15 @@ def test_an_http_api_from_an_included_openapi_file_serves_its_named_stage(
 def test_an_http_api_in_plain_cloudformation_answers_and_refuses_its_jwt_route(
     deploy: Callable[[Path], Deployed],
 ) -> None:
-    _, outputs = deploy(APPS / "http_cfn" / "template.yaml")
+    target, outputs = deploy(APPS / "http_cfn" / "template.yaml")
     assert outputs.apis.keys() == {"StatusApi"}
     assert get(outputs.api_url + "/status").json() == {"status": "ok", "path": "/status"}
     protected = get(outputs.api_url + "/status", "DELETE")
     assert protected.status_code == 501  # authorizers are not evaluated: refused, not let in
     assert "JWT" in protected.json()["message"]
-    assert outputs.outputs["StatusEndpoint"].startswith("https://")
+    endpoint = outputs.outputs["StatusEndpoint"]  # AWS's URL of the $default stage, made local
+    assert endpoint.startswith(f"{target.endpoint_url}/_aws/execute-api/")
+    assert get(endpoint + "status").json() == {"status": "ok", "path": "/status"}
 
 
 def test_sam_authorizers_are_created_and_their_routes_refused_but_none_routes_answer(

@@ -179,7 +179,9 @@ def resolve_function(function_name: Any, account_id: str, region: str) -> Functi
     except moto_seam.FunctionNotFound as err:
         shown = f"{unqualified}:{qualifier}" if qualifier else unqualified
         raise ResourceNotFound(f"Function not found: {shown}", status=404) from err
-    arn = f"{spec.arn}:{qualifier}" if qualifier else spec.arn
+    # a version's own ARN is qualified already (``...:function:f:3``): qualify the bare one
+    bare = ":".join(spec.arn.split(":")[:7])
+    arn = f"{bare}:{qualifier}" if qualifier else bare
     return FunctionTarget(
         name=spec.name, qualifier=qualifier, arn=arn, account_id=account_id, region=region
     )

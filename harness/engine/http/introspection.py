@@ -32,11 +32,15 @@ DEFAULT_QUIESCE_SECONDS = 10.0
 # what the engine serves, for GET /_harness/health
 SERVICES = (
     "apigateway",
+    "cloudformation",
     "dynamodb",
     "dynamodbstreams",
+    "events",
     "iam",
     "lambda",
     "logs",
+    "s3",
+    "scheduler",
     "sns",
     "sqs",
     "sts",
@@ -107,7 +111,7 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
             ("POST",),
             quiesce,
             "Wait until the pipeline is idle: no stream record, queue message, invocation, "
-            "SNS delivery or API call left unfinished. 200 {idle: true, waitedMs}; 408 with "
+            "SNS delivery, due schedule or API call left unfinished. 200 {idle: true, waitedMs}; 408 with "
             "what is still pending when the timeout passes first.",
             (
                 Parameter(

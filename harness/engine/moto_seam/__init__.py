@@ -23,7 +23,9 @@ What is corrected here, against the AWS semantics in the reference document:
 - a REST API stage serves the API as its deployment froze it; ImportRestApi and PutRestApi take
   OpenAPI documents the AWS way (a failed import creates nothing); CreateRestApi keeps
   binaryMediaTypes and UpdateRestApi takes them in the patch path;
-- AWS-managed IAM policies exist in every account (added when something first attaches one).
+- AWS-managed IAM policies exist in every account (added when something first attaches one);
+- EventBridge rules send nothing while disabled, and send to Lambda functions and SNS topics;
+- an S3 event's function is invoked asynchronously by the engine, not by moto's Lambda.
 
 One module per area, each with its own state (listeners, installed flags) and checks:
 - base.py: the pin, ``SeamMoved``, the default account, moto's WSGI app and reset, and the one
@@ -37,9 +39,12 @@ One module per area, each with its own state (listeners, installed flags) and ch
 - apigateway_views.py: typed views of REST and HTTP APIs;
 - apigateway_patches.py: the deployment hook, OpenAPI import, binaryMediaTypes;
 - iam.py: AWS-managed policies on demand;
+- events.py: EventBridge rules and Scheduler schedules, matched events to functions and topics;
+- s3.py: a bucket's object events to the functions it notifies;
 - clients.py: the boto3 clients moto builds to route requests, cut off from the machine's AWS
   profile, files and credentials (no instance-metadata lookup);
-- dispatch.py: moto's request dispatch without the lookups it repeats on every request.
+- dispatch.py: moto's request dispatch without the lookups it repeats on every request;
+- locks.py: one lock per moto backend, held while moto serves a request for it.
 """
 
 from __future__ import annotations
@@ -96,8 +101,31 @@ from .dynamodb import (
     uninstall_table_listener,
 )
 from .dynamodb_responses import check_dynamodb_response_seams, install_dynamodb_responses
+from .events import (
+    RuleDelivery,
+    RuleListener,
+    RuleRef,
+    RuleTargetRef,
+    ScheduleRef,
+    check_events_seams,
+    find_rule,
+    fire_rule,
+    install_rule_listener,
+    scheduled_rules,
+    scheduler_schedules,
+    target_input,
+    uninstall_rule_listener,
+)
 from .iam import provide_aws_managed_policies
 from .lambda_ import FunctionNotFound, FunctionSpec, get_function, put_function_logs
+from .locks import backend_lock, request_lock, service_of
+from .s3 import (
+    ObjectEvent,
+    ObjectEventListener,
+    check_s3_seams,
+    install_object_listener,
+    uninstall_object_listener,
+)
 from .sns import (
     PublishedMessage,
     PublishListener,
@@ -144,6 +172,8 @@ __all__ = [
     "HttpRouteView",
     "HttpStageView",
     "ItemChange",
+    "ObjectEvent",
+    "ObjectEventListener",
     "PublishListener",
     "PublishedMessage",
     "QueueDepth",
@@ -151,14 +181,22 @@ __all__ = [
     "QueueRef",
     "RestApiView",
     "RestStageView",
+    "RuleDelivery",
+    "RuleListener",
+    "RuleRef",
+    "RuleTargetRef",
+    "ScheduleRef",
     "SeamMoved",
     "SubscriptionRef",
     "TableListener",
     "TableRef",
     "account_region",
+    "backend_lock",
     "change_queue_message_visibility",
     "check_apigateway_seams",
+    "check_events_seams",
     "check_message_structure",
+    "check_s3_seams",
     "check_seams",
     "check_sqs_seams",
     "create_moto_app",
@@ -171,11 +209,15 @@ __all__ = [
     "find_http_api",
     "find_queue",
     "find_rest_api",
+    "find_rule",
     "find_table",
     "find_topic",
+    "fire_rule",
     "get_function",
     "install",
     "install_apigateway",
+    "install_object_listener",
+    "install_rule_listener",
     "locked_dynamodb",
     "message_for",
     "normalize_number",
@@ -184,17 +226,24 @@ __all__ = [
     "put_function_logs",
     "queue_depth",
     "receive_queue_messages",
+    "request_lock",
     "reset_moto",
     "rest_api_stages",
+    "scheduled_rules",
+    "scheduler_schedules",
     "send_queue_message",
+    "service_of",
     "share_signing_key",
     "sns_envelope",
     "subscription_accepts",
     "table_ref",
+    "target_input",
     "truncate_table_silently",
     "ttl_attribute",
     "uninstall",
     "uninstall_apigateway",
+    "uninstall_object_listener",
+    "uninstall_rule_listener",
 ]
 
 
@@ -208,6 +257,8 @@ def check_seams() -> None:
     check_apigateway_seams()
     check_client_seams()
     check_dispatch_seams()
+    check_events_seams()
+    check_s3_seams()
 
 
 def install(tables: TableListener, publishes: PublishListener) -> None:

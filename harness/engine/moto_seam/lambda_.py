@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from .locks import backend_lock
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -46,7 +48,8 @@ def get_function(
             qualifier = parts[7]
         name_or_arn = parts[6]
     try:
-        fn = lambda_backends[account_id][region].get_function(name_or_arn, qualifier)
+        with backend_lock("lambda"):  # moto's lookups iterate what control-plane calls change
+            fn = lambda_backends[account_id][region].get_function(name_or_arn, qualifier)
     except Exception as err:  # moto raises UnknownFunctionException (a JSON error type)
         raise FunctionNotFound(name_or_arn) from err
     if fn is None:

@@ -322,6 +322,20 @@ class FaultStep(Step):
         return cls(**common, body=dict(raw["fault"]))
 
 
+@dataclass(frozen=True, kw_only=True)
+class FireStep(Step):
+    """Fire a schedule now, as its clock would (targets that cannot: the scenario is skipped)."""
+
+    kind: ClassVar[str] = "fire"
+    templated: ClassVar[tuple[str, ...]] = ("schedule",)
+
+    schedule: str  # the rule's or schedule's logical id in the template, name or ARN
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any], **common: Any) -> FireStep:
+        return cls(**common, schedule=str(raw["fire"]["schedule"]))
+
+
 STEP_TYPES: dict[str, type[Step]] = {
     cls.kind: cls
     for cls in (
@@ -334,6 +348,7 @@ STEP_TYPES: dict[str, type[Step]] = {
         InvokeStep,
         ExpireStep,
         FaultStep,
+        FireStep,
     )
 }
 STEP_KINDS = tuple(STEP_TYPES)
@@ -361,8 +376,8 @@ class Scenario:
 
     @property
     def needs(self) -> frozenset[str]:
-        """Target capabilities the scenario requires ("expire", "fault")."""
-        return frozenset(s.kind for s in self.steps if s.kind in ("expire", "fault"))
+        """Target capabilities the scenario requires ("expire", "fault", "fire")."""
+        return frozenset(s.kind for s in self.steps if s.kind in ("expire", "fault", "fire"))
 
     def new_scope(
         self, values: dict[str, Any] | None = None, run_id: str | None = None

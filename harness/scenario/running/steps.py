@@ -19,7 +19,7 @@ import jmespath
 import requests
 
 from ...stack.resources.base import is_not_found
-from ...targets.base import IdleResult, StackOutputs, Target, Unsupported
+from ...targets.base import IdleResult, StackOutputs, Target, TargetError, Unsupported
 from ..language.durations import format_duration
 from ..language.errors import ScenarioError, ScenarioSkipped, StepFailure
 from ..language.matchers import Mismatch, SequenceMatch, match, match_each, show
@@ -27,6 +27,7 @@ from ..language.model import (
     MISSING,
     ExpireStep,
     FaultStep,
+    FireStep,
     InvokeStep,
     NoNotificationsStep,
     NotificationsStep,
@@ -451,6 +452,18 @@ def run_fault(step: FaultStep, ctx: RunContext) -> dict[str, Any]:
     return {"fault": body}
 
 
+def run_fire(step: FireStep, ctx: RunContext) -> dict[str, Any]:
+    """Fire the schedule now; what its targets were handed is observed for reports."""
+    name = ctx.outputs.resources.get(step.schedule, step.schedule)
+    try:
+        fired = ctx.target.fire_schedule(name)
+    except Unsupported as err:
+        raise ScenarioSkipped(str(err)) from err
+    except TargetError as err:
+        raise failure(step, f"the schedule {step.schedule!r} could not be fired: {err}") from err
+    return {"fired": fired}
+
+
 EXECUTORS: dict[str, Callable[[Any, RunContext], dict[str, Any]]] = {
     "request": run_request,
     "notifications": run_notifications,
@@ -461,4 +474,5 @@ EXECUTORS: dict[str, Callable[[Any, RunContext], dict[str, Any]]] = {
     "invoke": run_invoke,
     "expire": run_expire,
     "fault": run_fault,
+    "fire": run_fire,
 }

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from . import apigateway, apigatewayv2, dynamodb, iam, lambda_, logs, sns, sqs
+from . import (
+    apigateway,
+    apigatewayv2,
+    dynamodb,
+    events,
+    iam,
+    lambda_,
+    lambda_versions,
+    logs,
+    s3,
+    sns,
+    sqs,
+)
 from .base import HANDLERS, Created, DeployContext, DeployOptions, ResourceHandler
 
 __all__ = [
@@ -14,9 +26,12 @@ __all__ = [
     "apigateway",
     "apigatewayv2",
     "dynamodb",
+    "events",
     "iam",
     "lambda_",
+    "lambda_versions",
     "logs",
+    "s3",
     "sns",
     "sqs",
 ]
