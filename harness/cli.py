@@ -155,7 +155,11 @@ _TARGET_HELP = "embedded (default), localstack, or aws (a real account: only whe
     "--template", default=None, help="SAM/CloudFormation template. [default: template.yaml]"
 )
 @click.option("--parameter", "-p", "parameters", multiple=True, help="NAME=VALUE, repeatable.")
-@click.option("--stack-prefix", default=None, help="Stack name (AWS adds a unique suffix).")
+@click.option(
+    "--stack-prefix",
+    default=None,
+    help="Stack name (AWS adds a unique suffix). [default: the template's folder name]",
+)
 @click.option("--region", default=None, help="Region to deploy to. [default: us-east-1]")
 @click.option("--port", type=int, default=None, help="Embedded engine port. [default: 4566]")
 def up(
@@ -190,7 +194,11 @@ def up(
 @click.option(
     "--template", default=None, help="The template `up` deployed. [default: template.yaml]"
 )
-@click.option("--stack-prefix", default=None, help="Stack name given to `up`.")
+@click.option(
+    "--stack-prefix",
+    default=None,
+    help="Stack name given to `up`. [default: the template's folder name]",
+)
 @click.option("--region", default=None, help="Region of the stack. [default: us-east-1]")
 @click.option("--port", type=int, default=None, help="Embedded engine port. [default: 4566]")
 def down(
@@ -214,11 +222,35 @@ def down(
         raise SetupFailed(str(err), err) from err
 
 
-@main.command()
+class PytestPassThrough(click.Command):
+    """A command whose arguments after ``--`` go to pytest as they are (``-- -x --lf``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            args, ctx.meta["pytest_args"] = args[:at], tuple(args[at + 1 :])
+        return super().parse_args(ctx, args)
+
+
+_TEMPLATE_OPTION = click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="SAM/CloudFormation template to deploy (or HARNESS_TEMPLATE). [default: template.yaml]",
+)
+
+
+@main.command(cls=PytestPassThrough)
 @debug_option
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", default=None, help=_TARGET_HELP)
-@click.option("--report", "report", metavar="FILE.html", help="Write a self-contained HTML report.")
+@_TEMPLATE_OPTION
+@click.option(
+    "--report",
+    "report",
+    metavar="FILE.html",
+    help="Write an HTML report (long details of passing scenarios in FILE-details/).",
+)
 @click.option("--junitxml", metavar="FILE", help="Write a JUnit XML report.")
 @click.option(
     "-k", "keyword", metavar="EXPR", help="Only scenarios whose name matches (pytest -k)."
@@ -227,9 +259,12 @@ def down(
 @click.option("-n", "workers", metavar="N", help="Run in N processes (pytest-xdist; or auto).")
 @click.option("-v", "--verbose", count=True, help="One line per scenario (repeat for more).")
 @click.option("-q", "--quiet", count=True, help="Less output (pytest -q).")
+@click.pass_context
 def run(
+    ctx: click.Context,
     paths: tuple[str, ...],
     target: str | None,
+    template: str | None,
     report: str | None,
     junitxml: str | None,
     keyword: str | None,
@@ -240,14 +275,17 @@ def run(
 ) -> None:
     """Deploy the stack and run scenario files (default: the `scenarios` folder) through pytest.
 
+    A file named here runs whatever its name; in folders, *.scenario.yaml files are collected.
+    Options after `--` go to pytest as they are: `harness run -- -x --lf --maxfail 3`.
+
     Exits like pytest: 0 all passed, 1 some failed, 2 a file could not be used (the others
-    still ran), 4 bad options or settings, 5 no scenario found.
+    still ran), 3 the stack could not be set up, 4 bad options or settings, 5 no scenario found.
     """
-    from .scenario.run_command import EXIT_USAGE, RunRequest, RunUsageError
-    from .scenario.run_command import run as run_scenarios
+    from .scenario.commands.run_command import EXIT_USAGE, RunRequest, RunUsageError
+    from .scenario.commands.run_command import run as run_scenarios
 
     try:
-        settings = load_settings({"target": target})
+        settings = load_settings({"target": target, "template": template})
     except ConfigError as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(EXIT_USAGE)
@@ -255,12 +293,14 @@ def run(
 
     request = RunRequest(
         paths=paths,
+        template=template,
         report=report,
         junitxml=junitxml,
         keyword=keyword,
         workers=workers,
         marks=marks,
         verbosity=verbose - quiet,
+        extra=ctx.meta.get("pytest_args", ()),
     )
     try:
         code = run_scenarios(request, settings)
@@ -271,6 +311,29 @@ def run(
     # the engine has stopped: skip the collector's walk over moto's objects at exit
     gc.freeze()
     sys.exit(code)
+
+
+@main.command()
+@debug_option
+@click.argument("paths", nargs=-1, type=click.Path())
+@_TEMPLATE_OPTION
+def validate(paths: tuple[str, ...], template: str | None) -> None:
+    """Check scenario files and the template without deploying anything.
+
+    Files are checked as `harness run` collects them (the same errors, with file, line and
+    field); the template is read, translated and planned as a deploy would. Exits 0 when all is
+    valid, 2 when a scenario file is invalid, 3 when the template is, 4 for a path that does not
+    exist, 5 when no scenario file is found.
+    """
+    settings = _settings(template=template)
+    from .scenario.commands.validate_command import ValidateUsageError
+    from .scenario.commands.validate_command import validate as validate_files
+
+    try:
+        result = validate_files(paths, settings, click.echo)
+    except ValidateUsageError as err:
+        raise click.UsageError(str(err)) from err
+    sys.exit(result.exit_code)
 
 
 @main.group(invoke_without_command=True)
@@ -301,6 +364,21 @@ def run(
 @click.option(
     "--har-base", default=None, help="The part of the HAR's URLs before the API's routes."
 )
+@click.option(
+    "--update",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Replay this recording's requests on a fresh stack and rewrite its expectations "
+    "(prints the change as a diff).",
+)
+@click.option(
+    "--redact",
+    "redact",
+    metavar="NAME",
+    multiple=True,
+    help="A header or JSON field whose values stay out of the file (written as !any, or sent "
+    "from vars); repeatable: --redact Authorization --redact password.",
+)
 @click.option("--name", default=None, help="The scenario's name. [default: from the file name]")
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @click.option("--engine-port", type=int, default=None, help="Embedded engine port. [default: 4566]")
@@ -313,6 +391,8 @@ def record(
     port: int | None,
     har: Path | None,
     har_base: str | None,
+    update: Path | None,
+    redact: tuple[str, ...],
     name: str | None,
     overwrite: bool,
     engine_port: int | None,
@@ -322,10 +402,13 @@ def record(
     Deploys the stack, serves a recording proxy on 127.0.0.1 in front of its API and records
     every request, its response and the notifications and table changes that followed. Ctrl-C
     (or `harness record stop` from another shell) writes the scenario and removes the stack.
-    With --from-har, replays a HAR file's API calls instead.
+    With --from-har, replays a HAR file's API calls instead; with --update, the requests of a
+    recording, whose expectations it rewrites.
     """
     if ctx.invoked_subcommand is not None:
         return
+    if update is not None and (har is not None or out is not None or name is not None):
+        raise click.UsageError("--update rewrites the file it names: no --from-har, --out, --name")
     settings = _settings(target=target, template=template, port=engine_port)
     from .record.command import DEFAULT_PROXY_PORT, RecordOptions
     from .record.command import record as record_session
@@ -340,6 +423,8 @@ def record(
         overwrite=overwrite,
         har=har,
         har_base=har_base,
+        update=update,
+        redact=redact,
     )
     try:
         written = record_session(settings, options, click.echo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -33,6 +34,7 @@ class Settings:
     region: str = DEFAULT_REGION
     template: str = "template.yaml"
     scenarios: str = "scenarios"
+    #: the stack's name; by default the name of the template's folder (project_stack_name)
     stack_prefix: str = "harness"
     localstack_image: str = "localstack/localstack:4.14.0"
     localstack_url: str = "http://127.0.0.1:4566"
@@ -110,6 +112,21 @@ def _pyproject_table(start: Path) -> tuple[dict[str, Any], Path | None]:
     return {}, None
 
 
+def project_stack_name(template: Path | str) -> str:
+    """The default stack name: the name of the folder holding the template (the project).
+
+    Two projects deploying to one `harness serve` then get stacks (and resource names) of
+    their own, as `sam deploy` users name a stack after the project. Made a valid stack name:
+    letters, digits and hyphens, starting with a letter, at most 64 characters.
+    """
+    folder = Path(template).resolve().parent.name
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", folder).strip("-")
+    name = re.sub(r"-{2,}", "-", name)
+    if name and not name[0].isalpha():
+        name = f"stack-{name}"
+    return name[:64].rstrip("-") or Settings.stack_prefix
+
+
 def load_settings(cli: dict[str, Any] | None = None, cwd: Path | None = None) -> Settings:
     """Resolve settings: command line > HARNESS_* environment > [tool.harness] > default."""
     names = [f.name for f in fields(Settings) if f.name != "sources"]
@@ -132,6 +149,10 @@ def load_settings(cli: dict[str, Any] | None = None, cwd: Path | None = None) ->
         elif toml_value is not None:
             values[name] = _coerce(name, toml_value, f"{pyproject} [tool.harness]")
             sources[name] = str(pyproject)
+    if "stack_prefix" not in values:
+        template = (cwd or Path.cwd()) / values.get("template", Settings.template)
+        values["stack_prefix"] = project_stack_name(template)
+        sources["stack_prefix"] = "the template's folder"
     settings = replace(Settings(), **values, sources=sources)
     if settings.target not in TARGETS:
         raise ConfigError(

@@ -1,8 +1,8 @@
 """pytest11 entry point of the harness: options, scenario collection, fixtures.
 
-Thin on purpose: scenario files become tests in :mod:`harness.scenario.collect`, the deployed
-stack lives in :mod:`harness.scenario.session`, the HTML report in
-:mod:`harness.scenario.run_report`. Nothing starts unless a scenario or fixture needs it.
+Thin on purpose: scenario files become tests in :mod:`harness.scenario.plugin.collect`, the deployed
+stack lives in :mod:`harness.scenario.plugin.session`, the HTML report in
+:mod:`harness.scenario.plugin.run_report`. Nothing starts unless a scenario or fixture needs it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .config import ConfigError, debug_enabled
-from .scenario.session import STACK_SESSION, StackSession, StackUnavailable, resolve_settings
+from .scenario.plugin.session import STACK_SESSION, StackSession, StackUnavailable, resolve_settings
 
 if TYPE_CHECKING:
-    from .scenario.collect import ScenarioFile
-    from .scenario.fixtures import ApiClient, NotificationCapture, StreamView, TableView
-    from .scenario.session import DeployedStack
+    from .scenario.plugin.collect import ScenarioFile
+    from .scenario.plugin.fixtures import ApiClient, NotificationCapture, StreamView, TableView
+    from .scenario.plugin.session import DeployedStack
 
 # the scenario modules (boto3, jsonschema...) are imported only once a scenario file or a
 # fixture needs them: this plugin loads in every pytest run of the environment
@@ -37,11 +37,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(or HARNESS_TARGET, or [tool.harness] target)",
     )
     group.addoption(
+        "--harness-template",
+        dest="harness_template",
+        metavar="FILE",
+        default=None,
+        help="the SAM/CloudFormation template to deploy (or HARNESS_TEMPLATE, or "
+        "[tool.harness] template; default template.yaml)",
+    )
+    group.addoption(
         "--harness-report",
         dest="harness_report",
         metavar="FILE.html",
         default=None,
-        help="write a self-contained HTML report: summary and a timeline per scenario",
+        help="write an HTML report: summary and a timeline per scenario (long details of "
+        "passing scenarios in FILE-details/)",
     )
     group.addoption(
         "--harness-scenarios-only",
@@ -53,17 +62,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    session = StackSession(config.getoption("target"), log=_log.info)
+    session = StackSession(
+        config.getoption("target"),
+        template_option=config.getoption("harness_template"),
+        log=_log.info,
+    )
     config.stash[STACK_SESSION] = session
     # runs at the end of the session, also after Ctrl-C or an internal error
     config.add_cleanup(session.close)
     if not hasattr(config, "workerinput"):  # the process that prints the results
-        from .scenario.setup_errors import SetupErrors
+        from .scenario.plugin.setup_errors import SetupErrors
 
         config.pluginmanager.register(SetupErrors(), "harness-setup-errors")
     path = config.getoption("harness_report")
     if path and not hasattr(config, "workerinput"):  # xdist workers send theirs to the controller
-        from .scenario.run_report import HtmlReportWriter
+        from .scenario.plugin.run_report import HtmlReportWriter
 
         try:
             target = resolve_settings(config.getoption("target")).target
@@ -75,16 +88,26 @@ def pytest_configure(config: pytest.Config) -> None:
 def _is_scenario_file(path: Path) -> bool:
     if path.suffix not in _YAML_SUFFIXES:
         return False
-    from .scenario.loader import is_scenario_file
+    from .scenario.language.loader import is_scenario_file
 
     return is_scenario_file(path)
 
 
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
-    if _is_scenario_file(file_path):
-        from .scenario.collect import ScenarioFile
+def _named_on_command_line(file_path: Path, parent: pytest.Collector) -> bool:
+    """A file given by name is a scenario file whatever its name: a YAML file under pytest,
+    any file but Python under `harness run` (which collects scenarios only)."""
+    if not parent.session.isinitpath(file_path) or file_path.suffix == ".py":
+        return False
+    return file_path.suffix in _YAML_SUFFIXES or bool(
+        parent.config.getoption("harness_scenarios_only")
+    )
 
-        return ScenarioFile.from_parent(parent, path=file_path)
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+    if _is_scenario_file(file_path) or _named_on_command_line(file_path, parent):
+        from .scenario.plugin.collect import ScenarioFile, node_id
+
+        return ScenarioFile.from_parent(parent, path=file_path, nodeid=node_id(file_path, parent))
     return None
 
 
@@ -100,7 +123,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.excinfo is not None:
-        from .scenario.collect import SETUP_ERROR, SessionSetupFailed
+        from .scenario.plugin.collect import SETUP_ERROR, SessionSetupFailed
 
         if isinstance(call.excinfo.value, SessionSetupFailed):
             # the message says all; a traceback through the harness would bury it
@@ -109,8 +132,8 @@ def pytest_runtest_makereport(
             setattr(report, SETUP_ERROR, str(call.excinfo.value))
     if not item.config.getoption("harness_report"):
         return report
-    from .scenario.collect import ScenarioItem
-    from .scenario.run_report import PAYLOAD
+    from .scenario.plugin.collect import ScenarioItem
+    from .scenario.plugin.run_report import PAYLOAD
 
     if isinstance(item, ScenarioItem):
         payload = item.report_payload(report)
@@ -123,7 +146,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if not config.getoption("harness_scenarios_only"):
         return None
     try:
-        settings = resolve_settings(config.getoption("target"))
+        settings = resolve_settings(
+            config.getoption("target"), template=config.getoption("harness_template")
+        )
     except ConfigError:
         return None  # reported where the stack is deployed
     return f"harness: target {settings.target}, template {settings.template}"
@@ -136,8 +161,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"harness: stack {stack.outputs.stack_name} deployed to {stack.target.name} "
             f"in {stack.deploy_seconds:.2f} s"
         )
-        for note in stack.target.deploy_notes:
-            terminalreporter.write_line(f"harness: {note}")
+        for notice in stack.outputs.notices:
+            terminalreporter.write_line(f"harness: note: {notice}")
 
 
 # -- fixtures for Python tests ---------------------------------------------------------------
@@ -146,7 +171,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture
 def harness_stack(request: pytest.FixtureRequest) -> DeployedStack:
     """The stack deployed for this test process (once), emptied of earlier tests' data."""
-    from .scenario.collect import SessionSetupFailed
+    from .scenario.plugin.collect import SessionSetupFailed
     from .targets.base import TargetError
 
     try:
@@ -165,7 +190,7 @@ def harness_stack(request: pytest.FixtureRequest) -> DeployedStack:
 @pytest.fixture
 def harness_api(harness_stack: DeployedStack) -> Iterator[ApiClient]:
     """A requests session on the stack's API: ``harness_api.get("/items/1")``."""
-    from .scenario.fixtures import ApiClient
+    from .scenario.plugin.fixtures import ApiClient
 
     with ApiClient(harness_stack.outputs.api_url) as client:
         yield client
@@ -174,7 +199,7 @@ def harness_api(harness_stack: DeployedStack) -> Iterator[ApiClient]:
 @pytest.fixture
 def harness_notifications(harness_stack: DeployedStack) -> NotificationCapture:
     """Notifications the stack publishes from now on: ``.views()``, ``.wait(count)``."""
-    from .scenario.fixtures import NotificationCapture
+    from .scenario.plugin.fixtures import NotificationCapture
 
     return NotificationCapture(harness_stack.target)
 
@@ -182,7 +207,7 @@ def harness_notifications(harness_stack: DeployedStack) -> NotificationCapture:
 @pytest.fixture
 def harness_table(harness_stack: DeployedStack) -> TableView:
     """The stack's table with plain values: ``.get(key)``, ``.put(item)``, ``.scan()``."""
-    from .scenario.fixtures import TableView
+    from .scenario.plugin.fixtures import TableView
 
     return TableView(harness_stack.target, harness_stack.outputs.table_name)
 
@@ -190,7 +215,7 @@ def harness_table(harness_stack: DeployedStack) -> TableView:
 @pytest.fixture
 def harness_stream(harness_stack: DeployedStack) -> StreamView:
     """The table's stream records from now on: ``.records()`` once the pipeline is idle."""
-    from .scenario.fixtures import StreamView
+    from .scenario.plugin.fixtures import StreamView
 
     try:
         return StreamView(harness_stack.target, harness_stack.outputs)

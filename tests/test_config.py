@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import ConfigError, load_settings
+from harness.config import ConfigError, load_settings, project_stack_name
 
 
 def test_precedence_cli_over_env_over_pyproject_over_default(
@@ -31,3 +31,39 @@ def test_bad_values_name_their_source(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("HARNESS_PORT")
     with pytest.raises(ConfigError, match="target must be one of"):
         load_settings({"target": "mars"}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("folder", "name"),
+    [
+        ("sam-app", "sam-app"),
+        ("my_orders.service", "my-orders-service"),
+        ("2024 demo", "stack-2024-demo"),
+        ("__", "harness"),
+        ("x" * 80, "x" * 64),
+    ],
+)
+def test_the_default_stack_name_is_the_template_folder_as_a_valid_stack_name(
+    tmp_path: Path, folder: str, name: str
+) -> None:
+    assert project_stack_name(tmp_path / folder / "template.yaml") == name
+
+
+def test_the_stack_name_comes_from_the_project_folder_unless_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HARNESS_STACK_PREFIX", raising=False)
+    project = tmp_path / "orders-api"
+    project.mkdir()
+    settings = load_settings({}, cwd=project)
+    assert settings.stack_prefix == "orders-api"
+    assert settings.sources["stack_prefix"] == "the template's folder"
+    # a template elsewhere names its own folder
+    other = load_settings({"template": "../billing/template.yaml"}, cwd=project)
+    assert other.stack_prefix == "billing"
+    # any explicit setting wins
+    (project / "pyproject.toml").write_text('[tool.harness]\nstack_prefix = "orders"\n')
+    assert load_settings({}, cwd=project).stack_prefix == "orders"
+    monkeypatch.setenv("HARNESS_STACK_PREFIX", "from-env")
+    assert load_settings({}, cwd=project).stack_prefix == "from-env"
+    assert load_settings({"stack_prefix": "cli"}, cwd=project).stack_prefix == "cli"

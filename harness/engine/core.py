@@ -5,27 +5,44 @@ No service imports this module (CI checks it: ``[tool.importlinter]`` in pyproje
 gets narrow interfaces instead (``kernel.protocols``, ``kernel.invoking.Invoker``,
 ``kernel.activity.ActivitySignal``): the Lambda runtime is the invoker of event source
 mappings, SNS and API Gateway; the fault registry is the runtime's and the mappings' fault
-source; the stream store is the mappings' stream reader.
+source; the stream store is the mappings' stream reader; the runtime is also the invoker of
+EventBridge rules and schedules and of S3 notifications. The CloudFormation registry holds what
+the deployer registered (``/_harness/stacks``) and answers CloudFormation's reads.
 
 Threads and locks (the rules every service keeps):
 
-- ``harness-http`` serves each request on a thread of its own (werkzeug's threaded server);
-  requests moto serves for DynamoDB run under ``moto_seam.dynamodb_lock``, one at a time.
+- ``harness-http`` serves each connection on a thread of its own (werkzeug's threaded server,
+  connections kept open between requests: ``http/connections.py``), one request at a time;
+  a request moto serves, and one the DynamoDB fast path serves, runs under its backend's lock (``moto_seam.request_lock``: one
+  re-entrant lock per service, DynamoDB's being ``moto_seam.dynamodb_lock``; SQS is not
+  serialized, its long polls wait on moto's own per-queue condition), so requests for one
+  service take turns and requests for different services run in parallel.
 - A table write reaches ``StreamService.on_item_change`` *under* ``dynamodb_lock``; it takes
   the stream store's own lock, appends, releases it, then calls the stream listeners (the
   mapping service's ``_on_stream_record``), still under ``dynamodb_lock``: listeners only wake
   a poller (a condition notify) and never call back into DynamoDB, so no lock is taken in the
-  other order. Lock order, outermost first: ``dynamodb_lock`` > a service's own lock >
-  ``Activity``'s condition. Nothing waits on ``dynamodb_lock`` while holding a service lock.
+  other order. Lock order, outermost first: a backend lock (``dynamodb_lock``; events or S3 >
+  Lambda, as a matched event reads its function) > a service's own lock > ``Activity``'s
+  condition. Nothing waits on a backend lock while holding a service lock.
 - Each event source mapping runs threads of its own: per DynamoDB shard, one lane thread per
   ``ParallelizationFactor`` (``esm-<uuid>-<shard>-<n>``); per SQS queue, one poller thread
   (``esm-<uuid>-sqs``). A lane invokes synchronously and so waits for its function; it holds
   no lock while it does.
-- The Lambda runtime: one ``lambda-spawner`` thread starts every worker process (so that
-  PR_SET_PDEATHSIG stays armed), one monitor thread watches the workers, a pool of
-  ``lambda-event`` threads runs Event invocations, and each warm worker has a Runtime API
-  server thread. A worker's boto3 calls come back in through ``harness-http``.
+- The Lambda runtime: one ``lambda-spawner`` thread starts every worker process and every
+  interpreter's worker parent (zygote), so that PR_SET_PDEATHSIG stays armed; each zygote has a
+  ``lambda-zygote-<pid>`` thread reading what it reports (forks, exits), one monitor thread
+  watches the workers, a pool of ``lambda-event`` threads runs Event invocations, and each warm
+  worker has a Runtime API server thread. A worker's boto3 calls come back in through
+  ``harness-http``.
 - SNS deliveries run on ``harness-sns-delivery-<n>`` threads, one lane per subscription.
+- EventBridge: a matched event reaches ``EventBridgeService.on_rule_event`` on the thread that
+  matched it (a PutEvents request, or the clock), *under* the events backend lock; it queues
+  Event invocations (``invoke_async`` reads the function under Lambda's backend lock) and waits
+  for nothing. ``harness-events-clock`` reads the rules and Scheduler schedules (under their
+  backend locks, one at a time) about once a second and fires what is due; it never holds the
+  service's own lock while it takes a backend lock.
+- S3: an object event reaches ``ObjectNotifications.on_object_event`` on the S3 request's
+  thread, under S3's backend lock, and only queues an Event invocation.
 - The TTL sweeper (``harness-ttl``) deletes due items every 2 s under ``dynamodb_lock``.
 - ``harness-warmup`` installs moto's API Gateway once, after the endpoint is up; API Gateway
   requests wait for it.
@@ -36,7 +53,6 @@ Threads and locks (the rules every service keeps):
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import threading
@@ -49,15 +65,19 @@ from . import moto_seam
 from .apigateway import api as apigateway_api
 from .apigateway.records import AccessRecord
 from .apigateway.service import ApiGatewayDataPlane
+from .cloudformation import api as cloudformation_api
+from .cloudformation.stacks import StackRegistry
 from .dynamodb import api as dynamodb_api
 from .dynamodb.fast_path import DynamoDBFastPath
 from .dynamodb.streams import StreamService
 from .esm import api as esm_api
 from .esm.context import MappingContext
 from .esm.service import MappingService
+from .events import api as events_api
+from .events.service import EventBridgeService
 from .faults import api as faults_api
 from .faults.registry import FaultRegistry
-from .http.introspection import Introspection, engine_endpoints
+from .http.introspection import Introspection, engine_endpoints, moto_reset_route
 from .http.server import EngineApp, EngineServer, MotoHandoff
 from .kernel.activity import Activity, IdleReport, PendingWork
 from .kernel.errors import EngineAlreadyRunning, EngineError
@@ -66,6 +86,7 @@ from .kernel.routing import HarnessEndpoint, Route
 from .lambda_ import api as lambda_api
 from .lambda_.records import InvocationRecord
 from .lambda_.runtime import LambdaRuntime
+from .s3.service import ObjectNotifications
 from .sns import api as sns_api
 from .sns.service import NotificationService
 
@@ -155,6 +176,10 @@ class Engine:
         self.apigateway = ApiGatewayDataPlane(
             self.activity, self.runtime, lambda: self.port, self.records
         )
+        #: the stacks deployed here, as CloudFormation's read API reports them
+        self.stacks = StackRegistry()
+        self.events = EventBridgeService(self.activity, self.runtime, region)
+        self.object_events = ObjectNotifications(self.activity, self.runtime)
         self.introspection = Introspection(self.harness_endpoints())
         self._server: EngineServer | None = None
         self._warm = threading.Event()
@@ -185,12 +210,15 @@ class Engine:
             *apigateway_api.harness_endpoints(self.apigateway),
             *faults_api.harness_endpoints(self.faults),
             *dynamodb_api.harness_endpoints(self.streams),
+            *cloudformation_api.harness_endpoints(self.stacks, self.region),
+            *events_api.harness_endpoints(self.events),
         ]
 
     def _routes(self) -> list[Route]:
         """What the endpoint serves before moto, in the order it tries them."""
         return [
             self.introspection.route(),
+            moto_reset_route(self),
             *apigateway_api.routes(self.apigateway, self.wait_until_warm),
             *dynamodb_api.routes(self.streams)[:1],  # the Streams API
             *lambda_api.routes(self.runtime),
@@ -198,18 +226,14 @@ class Engine:
             *faults_api.routes(self.faults),
             # DynamoDB's front-door checks, then its fast path
             *dynamodb_api.routes(self.streams, self.dynamodb_fast_path)[1:],
+            *cloudformation_api.routes(self.stacks),
         ]
 
     def _moto_handoff(self) -> MotoHandoff:
-        def serialize(request: Any) -> Any:
-            target = request.headers.get("X-Amz-Target", "")
-            if target.startswith("DynamoDB_20120810."):
-                return moto_seam.dynamodb_lock
-            return contextlib.nullcontext()
-
         return MotoHandoff(
             app=moto_seam.create_moto_app(),
-            serialize=serialize,
+            # one lock per moto backend (moto_seam/locks.py): DynamoDB's is dynamodb_lock
+            serialize=lambda request: moto_seam.request_lock(request.headers),
             crash_answers=(dynamodb_api.crash_answer,),
         )
 
@@ -343,7 +367,15 @@ class Engine:
         self.stop()
 
     def _services(self) -> list[Any]:
-        return [self.streams, self.runtime, self.notifications, self.mappings, self.apigateway]
+        return [
+            self.streams,
+            self.runtime,
+            self.notifications,
+            self.mappings,
+            self.events,
+            self.object_events,
+            self.apigateway,
+        ]
 
     # -- pipeline state ----------------------------------------------------------------------
 
@@ -364,6 +396,7 @@ class Engine:
         for service in reversed(self._services()):
             service.reset()
         self.faults.clear()
+        self.stacks.clear()
         self.runtime.invocations.clear()
         self.apigateway.accesses.clear()
         with moto_seam.dynamodb_lock:

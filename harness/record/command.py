@@ -20,18 +20,19 @@ from pathlib import Path
 from types import FrameType
 
 from ..config import Settings
-from ..scenario.errors import ScenarioFileError
-from ..scenario.loader import load_text
+from ..scenario.language.errors import ScenarioFileError
+from ..scenario.language.loader import load_text
 from ..stack.errors import StackError
 from ..targets.base import StackOutputs
 from ..targets.commands import create_target, describe, stack_parameters
 from ..targets.deploying import DeployingTarget
 from .control import STATE_FILE, RecordError, RunningRecording, check_none_running
-from .har import read_har
+from .har import read_har_import
 from .har_replay import HarReplay
 from .proxy import RecordingProxy
 from .recorder import DEFAULT_IDLE_TIMEOUT, Recorder
 from .session import Exchange
+from .update import diff, known_values, preferred_names, read_recording, replay_requests
 from .writer import write_scenario
 
 Echo = Callable[[str], None]
@@ -53,6 +54,8 @@ class RecordOptions:
     overwrite: bool = False
     har: Path | None = None  # replay this HAR file instead of serving the proxy
     har_base: str | None = None  # the part of the HAR's URLs before the API's routes
+    update: Path | None = None  # replay this recording's requests and rewrite it
+    redact: tuple[str, ...] = ()  # header names and JSON keys whose values stay out
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT
 
 
@@ -76,6 +79,8 @@ def record(settings: Settings, options: RecordOptions, echo: Echo) -> Path | Non
 
     Must run on the main thread when serving the proxy (it installs signal handlers).
     """
+    if options.update is not None:
+        return update(settings, options, echo)
     out = options.out or default_out(settings)
     if out.exists() and not options.overwrite:
         raise RecordError(f"{out} exists: choose another --out, or pass --overwrite")
@@ -84,32 +89,80 @@ def record(settings: Settings, options: RecordOptions, echo: Echo) -> Path | Non
     if options.har is None:
         check_none_running()
     har = options.har
-    har_requests = read_har(har, base_path=options.har_base) if har is not None else None
+    imported = read_har_import(har, base_path=options.har_base) if har is not None else None
     # a stack of its own, so a stack `harness up` deployed is neither used nor replaced
-    settings = dataclasses.replace(settings, stack_prefix=f"{settings.stack_prefix}-record")
+    settings = _recording_settings(settings)
     # the proxy's port is taken before the deploy, so a busy port fails at once
     proxy = _proxy(options.proxy_port) if har is None else None
     try:
         with _deployed(settings, echo) as (target, outputs):
-            recorder = Recorder(
-                target,
-                outputs,
-                idle_timeout=options.idle_timeout,
-                on_exchange=lambda exchange: echo(_exchange_line(exchange)),
-            )
+            recorder = _recorder(target, outputs, options, echo)
             try:
                 if proxy is None:
-                    assert har is not None and har_requests is not None
-                    echo(f"replaying {len(har_requests)} requests of {har}")
-                    exchanges = HarReplay(recorder).replay(har_requests)
+                    assert har is not None and imported is not None
+                    for line in imported.summary():
+                        echo(line)
+                    echo(f"replaying {len(imported.requests)} requests of {har}")
+                    exchanges = HarReplay(recorder).replay(imported.requests)
                     source = f"{len(exchanges)} requests replayed from {har.name}"
-                    return _write(exchanges, out, options, target.name, echo, source)
+                    return _write(exchanges, out, options, target.name, outputs, echo, source)
                 return _serve(proxy, recorder, outputs, out, options, target.name, echo)
             finally:
                 recorder.close()
     finally:
         if proxy is not None:
             proxy.stop()
+
+
+def update(settings: Settings, options: RecordOptions, echo: Echo) -> Path:
+    """Replay the requests of the recording ``options.update`` on a freshly deployed stack and
+    rewrite its expectations; prints the change as a diff. The file written."""
+    assert options.update is not None
+    recording = read_recording(options.update)
+    scenario = recording.scenario
+    with _deployed(_recording_settings(settings), echo) as (target, outputs):
+        recorder = _recorder(target, outputs, options, echo)
+        try:
+            requests = sum(1 for s in scenario.steps if s.kind == "request")
+            echo(f"replaying the {requests} requests of {recording.path}")
+            replayed = replay_requests(scenario, recorder, outputs)
+        finally:
+            recorder.close()
+        text = write_scenario(
+            replayed.exchanges,
+            name=scenario.name,
+            target=target.name,
+            description=scenario.description,  # "" (none) stays none
+            outputs=outputs,
+            redact=options.redact,
+            known=known_values(scenario, replayed),
+            preferred=preferred_names(replayed),
+            variables=dict(scenario.vars),
+            marks=scenario.marks,
+            recorded="Re-recorded with `harness record --update`",
+        )
+    changes = diff(recording.text, text, recording.path)
+    for line in changes or ["(no change)"]:
+        echo(line)
+    recording.path.write_text(text, encoding="utf-8")
+    _check_loads(text, recording.path, echo)
+    echo(f"updated {recording.path} ({len(replayed.exchanges)} requests replayed)")
+    return recording.path
+
+
+def _recording_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, stack_prefix=f"{settings.stack_prefix}-record")
+
+
+def _recorder(
+    target: DeployingTarget, outputs: StackOutputs, options: RecordOptions, echo: Echo
+) -> Recorder:
+    return Recorder(
+        target,
+        outputs,
+        idle_timeout=options.idle_timeout,
+        on_exchange=lambda exchange: echo(_exchange_line(exchange)),
+    )
 
 
 def _proxy(port: int) -> RecordingProxy:
@@ -143,7 +196,7 @@ def _serve(
             proxy.stop_requested.set()  # requests arriving now are refused, not lost
             exchanges = recorder.stop()  # after the request in progress, if any
             source = f"{len(exchanges)} requests recorded through the harness proxy"
-            written = _write(exchanges, out, options, target_name, echo, source)
+            written = _write(exchanges, out, options, target_name, outputs, echo, source)
             proxy.finish({"saved": str(written) if written else None, "requests": len(exchanges)})
             return written
     finally:
@@ -155,6 +208,7 @@ def _write(
     out: Path,
     options: RecordOptions,
     target_name: str,
+    outputs: StackOutputs,
     echo: Echo,
     source: str,
 ) -> Path | None:
@@ -166,16 +220,22 @@ def _write(
         name=options.name or scenario_name(out),
         target=target_name,
         description=source,
+        outputs=outputs,
+        redact=options.redact,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+    _check_loads(text, out, echo)
+    echo(f"saved {len(exchanges)} requests to {out}")
+    return out
+
+
+def _check_loads(text: str, out: Path, echo: Echo) -> None:
     try:
         load_text(text, str(out))
     except ScenarioFileError as err:
         # kept anyway: the session is not lost, and the error says what to fix
         echo(f"warning: the recording does not load as a scenario:\n{err}")
-    echo(f"saved {len(exchanges)} requests to {out}")
-    return out
 
 
 def _exchange_line(exchange: Exchange) -> str:

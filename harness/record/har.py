@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+import mimetypes
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +19,70 @@ from urllib.parse import urlsplit
 from .session import is_noise
 
 #: Chrome's ``_resourceType`` of the page itself and its assets: not calls to the API
-_PAGE_RESOURCES = frozenset(
-    {"document", "stylesheet", "script", "image", "font", "media", "manifest", "preflight"}
-)
+_PAGE_RESOURCES = {
+    "document": "document",
+    "stylesheet": "stylesheet",
+    "script": "script",
+    "image": "image",
+    "font": "font",
+    "media": "media",
+    "manifest": "manifest",
+    "texttrack": "media",
+    "preflight": "CORS preflight",
+}
+#: a browser's ``Sec-Fetch-Dest`` request header of a page load or an asset (an API call
+#: made with fetch() or XHR says ``empty``)
+_FETCH_DESTINATIONS = {
+    "document": "document",
+    "iframe": "document",
+    "frame": "document",
+    "script": "script",
+    "style": "stylesheet",
+    "image": "image",
+    "font": "font",
+    "audio": "media",
+    "video": "media",
+    "track": "media",
+    "manifest": "manifest",
+    "worker": "script",
+    "sharedworker": "script",
+    "serviceworker": "script",
+}
+#: MIME types (without parameters) of pages and assets; by prefix for the families
+_PAGE_TYPES = {
+    "text/html": "document",
+    "application/xhtml+xml": "document",
+    "text/css": "stylesheet",
+    "text/javascript": "script",
+    "application/javascript": "script",
+    "application/x-javascript": "script",
+    "application/ecmascript": "script",
+    "text/ecmascript": "script",
+    "application/manifest+json": "manifest",
+    "application/font-woff": "font",
+    "application/x-font-ttf": "font",
+    "application/vnd.ms-fontobject": "font",
+}
+_PAGE_TYPE_FAMILIES = {"image/": "image", "font/": "font", "audio/": "media", "video/": "media"}
 
 
 class HarError(ValueError):
     """The HAR file cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An entry of a HAR file that is not an API call, and why."""
+
+    index: int  # in log.entries
+    method: str
+    url: str
+    reason: str  # "document (text/html)", "CORS preflight", "another host"...
+
+    @property
+    def kind(self) -> str:
+        """The reason without its evidence: ``document``."""
+        return self.reason.split(" (", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -58,16 +117,72 @@ def _strip_base(path: str, base_path: str | None) -> str:
     return path
 
 
-def _is_api_call(entry: dict[str, Any], request: dict[str, Any], base: str | None) -> bool:
-    """Whether the entry is a call to the API, not the page, an asset or a CORS preflight."""
-    names = {str(h.get("name", "")).lower() for h in request.get("headers", [])}
-    if str(request.get("method", "")).upper() == "OPTIONS" and (
-        "access-control-request-method" in names
+def _mime(value: Any) -> str:
+    return str(value or "").split(";", 1)[0].strip().lower()
+
+
+def _page_type(mime: str) -> str | None:
+    if mime in _PAGE_TYPES:
+        return _PAGE_TYPES[mime]
+    return next(
+        (kind for prefix, kind in _PAGE_TYPE_FAMILIES.items() if mime.startswith(prefix)), None
+    )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _header(message: dict[str, Any], name: str) -> str:
+    """The value of a header of a HAR request or response ("" when absent)."""
+    for header in message.get("headers") or []:
+        if isinstance(header, dict) and str(header.get("name", "")).lower() == name:
+            return str(header.get("value", ""))
+    return ""
+
+
+def _not_an_api_call(
+    entry: dict[str, Any], request: dict[str, Any], base: str | None
+) -> str | None:
+    """Why the entry is not a call to the API (the page, an asset, a CORS preflight, another
+    host), or None when it is one. Judged by ``_resourceType`` where the browser wrote it, and
+    by the MIME types and headers of the request and the response, which every HAR has."""
+    headers = {
+        str(h.get("name", "")).lower(): str(h.get("value", "")) for h in request.get("headers", [])
+    }
+    url = str(request.get("url", ""))
+    if not url.startswith(("http://", "https://")):
+        return "not HTTP"  # data:, blob:, a browser extension's own
+    if (
+        str(request.get("method", "")).upper() == "OPTIONS"
+        and "access-control-request-method" in headers
     ):
-        return False  # the browser sends these by itself; replaying one tests nothing
-    if base is not None and base.startswith(("http://", "https://")):
-        return str(request.get("url", "")).startswith(base.rstrip("/"))
-    return str(entry.get("_resourceType", "")).lower() not in _PAGE_RESOURCES
+        return "CORS preflight"  # the browser sends these by itself; replaying one tests nothing
+    if (
+        base is not None
+        and base.startswith(("http://", "https://"))
+        and not url.startswith(base.rstrip("/"))
+    ):
+        return "another host"
+    resource = str(entry.get("_resourceType", "")).lower()
+    if resource in _PAGE_RESOURCES:
+        return f"{_PAGE_RESOURCES[resource]} (_resourceType {resource})"
+    response = _object(entry.get("response"))
+    answered = _mime(_object(response.get("content")).get("mimeType")) or _mime(
+        _header(response, "content-type")
+    )
+    if (kind := _page_type(answered)) is not None:
+        return f"{kind} ({answered})"
+    destination = headers.get("sec-fetch-dest", "").lower()
+    if destination in _FETCH_DESTINATIONS:
+        return f"{_FETCH_DESTINATIONS[destination]} (Sec-Fetch-Dest: {destination})"
+    accepted = _mime(headers.get("accept", "").split(",", 1)[0])
+    if accepted in ("text/html", "application/xhtml+xml", "text/css"):
+        return f"{_PAGE_TYPES[accepted]} (Accept: {accepted})"
+    guessed = _mime(mimetypes.guess_type(urlsplit(url).path)[0])
+    if (kind := _page_type(guessed)) is not None:
+        return f"{kind} ({urlsplit(url).path.rsplit('/', 1)[-1]})"
+    return None
 
 
 def _base_path(base: str | None) -> str | None:
@@ -83,14 +198,46 @@ def _body(content: Any) -> bytes | None:
     return base64.b64decode(text) if content.get("encoding") == "base64" else text.encode()
 
 
+@dataclass(frozen=True)
+class HarImport:
+    """What a HAR file holds for a recording: its API calls, and the entries left out."""
+
+    requests: list[HarRequest]
+    left_out: list[LeftOut] = field(default_factory=list)
+    entries: int = 0
+
+    def summary(self) -> list[str]:
+        """What was kept and what was left out, and why, grouped: for the command's output."""
+        lines = [f"{len(self.requests)} API calls of {self.entries} entries"]
+        if self.left_out:
+            kinds = Counter(item.kind for item in self.left_out)
+            grouped = ", ".join(
+                f"{n} {kind}{'s' if n != 1 and kind[-1] != 's' else ''}"
+                for kind, n in kinds.most_common()
+            )
+            lines[0] += f"; left out {len(self.left_out)}: {grouped}"
+            lines += [
+                f"  left out {item.method} {item.url}: {item.reason}" for item in self.left_out
+            ]
+        return lines
+
+
 def read_har(path: Path, *, base_path: str | None = None) -> list[HarRequest]:
-    """The API calls of a HAR file, in order, with the API base removed.
+    """The API calls of a HAR file, in order, with the API base removed (see
+    :func:`read_har_import`)."""
+    return read_har_import(path, base_path=base_path).requests
+
+
+def read_har_import(path: Path, *, base_path: str | None = None) -> HarImport:
+    """The API calls of a HAR file, in order, with the API base removed, and the entries that
+    are not API calls, with the reason.
 
     ``base_path`` is the part of the URLs before the API's routes: a path (``/v1``) or a URL
     prefix (``https://api.example.com/v1``, which also leaves out calls to other hosts). Without
     it, the stage of an API Gateway URL (``https://ID.execute-api.REGION.amazonaws.com/Prod``)
-    and the local ``/restapis/ID/STAGE/_user_request_`` prefix are removed, and the page's own
-    loads (documents, scripts, images) and CORS preflights are left out.
+    and the local ``/restapis/ID/STAGE/_user_request_`` prefix are removed. The page's own
+    loads (documents, scripts, styles, images, fonts, media) and CORS preflights are left out,
+    known by ``_resourceType`` where a browser wrote it, else by MIME type and request headers.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -101,12 +248,16 @@ def read_har(path: Path, *, base_path: str | None = None) -> list[HarRequest]:
         raise HarError(f"{path}: no log.entries list: is this a HAR file?")
     strip = _base_path(base_path)
     requests: list[HarRequest] = []
+    left_out: list[LeftOut] = []
     for index, entry in enumerate(entries):
         where = f"{path}: log.entries[{index}]"
         request = entry.get("request") if isinstance(entry, dict) else None
         if not isinstance(request, dict) or "method" not in request or "url" not in request:
             raise HarError(f"{where}.request: expected an object with method and url")
-        if not _is_api_call(entry, request, base_path):
+        reason = _not_an_api_call(entry, request, base_path)
+        if reason is not None:
+            method = str(request["method"]).upper()
+            left_out.append(LeftOut(index, method, str(request["url"]), reason))
             continue
         url = urlsplit(str(request["url"]))
         route = url.path
@@ -139,5 +290,9 @@ def read_har(path: Path, *, base_path: str | None = None) -> list[HarRequest]:
             )
         )
     if not requests:
-        raise HarError(f"{path}: no API calls among its {len(entries)} entries")
-    return requests
+        kinds = ", ".join(sorted({item.kind for item in left_out}))
+        raise HarError(
+            f"{path}: no API calls among its {len(entries)} entries"
+            + (f" (left out: {kinds})" if kinds else "")
+        )
+    return HarImport(requests, left_out, len(entries))

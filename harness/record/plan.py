@@ -4,18 +4,25 @@ A value the app generated (it is in a response, and no request sent it before) b
 variable when a later request uses it (the client copied it: the replay must send its own), or
 when it is an id that shows up again later (in a notification, a table change or another
 response: the replay checks it is the same id, not just any id).
+
+Only values that look generated are followed: a UUID or a token, a timestamp, or the value of a
+key that names an id (``id``, ``orderId``, ``nextToken``); from a header, only a value with such
+a part inside (a Location's ``/items/<id>``), never a content type or a date. And a use must be
+of the same value: a UUID or a token may sit inside a longer text (a path), anything else must
+be a whole value of the later request (a path segment, a query or header value, a JSON value),
+so a word that happens to occur in an unrelated field is never taken for it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .session import Exchange
-from .volatile import is_generated, is_timestamp, is_uuid
+from .volatile import has_generated_part, is_generated, is_id_key, is_timestamp, is_uuid
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: names a scenario defines itself, which a saved variable must not shadow
@@ -73,6 +80,19 @@ def request_text(exchange: Exchange) -> str:
     if exchange.request_body:
         parts.append(exchange.request_body.decode("utf-8", "replace"))
     return "\n".join(parts)
+
+
+def request_values(exchange: Exchange) -> set[str]:
+    """The whole values a request sent: its path and each segment, query and header values,
+    the strings of its JSON body (or the body itself)."""
+    values = {exchange.path, *exchange.path.split("/"), *exchange.query.values()}
+    values.update(exchange.request_headers.values())
+    body = exchange.request_json()
+    if body is not None:
+        values.update(text for _, _, text, _ in string_leaves(body))
+    elif exchange.request_body:
+        values.add(exchange.request_body.decode("utf-8", "replace"))
+    return values
 
 
 def effects_text(exchange: Exchange) -> str:
@@ -137,25 +157,49 @@ def _candidates(
         yield f"headers.{part}", name, text, True, None
 
 
-def plan_variables(exchanges: list[Exchange]) -> list[Variable]:
-    """The generated values to save, in the order their steps produce them."""
+def _looks_generated(key: str, text: str, from_header: bool) -> bool:
+    if from_header:
+        return has_generated_part(text)
+    return is_generated(text) or is_timestamp(text) or is_id_key(key)
+
+
+def plan_variables(
+    exchanges: list[Exchange],
+    *,
+    reserved: Collection[str] = (),
+    preferred: Mapping[str, str] | None = None,
+) -> list[Variable]:
+    """The generated values to save, in the order their steps produce them.
+
+    ``reserved``: names taken already (the file's own variables); ``preferred``: the name to
+    give a value, when it is followed (what a re-recorded file called it).
+    """
     requests = [request_text(e) for e in exchanges]
+    values = [request_values(e) for e in exchanges]
     afterwards = [
         effects_text(e) + "\n" + "\n".join(response_text(x) for x in exchanges[i + 1 :])
         for i, e in enumerate(exchanges)
     ]
     variables: dict[str, Variable] = {}
-    taken: set[str] = set()
+    taken: set[str] = set(reserved)
     sent = ""
     for index, exchange in enumerate(exchanges):
         sent += "\n" + requests[index]
-        later_requests = requests[index + 1 :]
         for path, key, text, from_header, holder in _candidates(exchange):
             if len(text) < MIN_VALUE_LENGTH or text in variables or text in sent:
                 continue  # too short to follow, followed already, or the client chose it
+            if not _looks_generated(key, text, from_header):
+                continue  # a name, a price, a content type: the app computes it every time
             if from_header and any(v in text for v in variables):
                 continue  # e.g. Location: /items/{item_id} follows the id already
-            used = any(text in later for later in later_requests)
+            # a UUID or a token is unique enough to be found inside a longer text
+            inside = has_generated_part(text) if from_header else is_generated(text)
+            used = any(
+                text in later_text if inside else text in later_values
+                for later_text, later_values in zip(
+                    requests[index + 1 :], values[index + 1 :], strict=True
+                )
+            )
             reappears = (
                 not from_header
                 and is_generated(text)
@@ -164,7 +208,12 @@ def plan_variables(exchanges: list[Exchange]) -> list[Variable]:
             )
             if not (used or reappears):
                 continue
-            name = _name_for(key, exchange, holder, taken)
+            wanted = (preferred or {}).get(text)
+            name = (
+                wanted
+                if wanted and wanted not in taken and _IDENT.match(wanted)
+                else _name_for(key, exchange, holder, taken)
+            )
             taken.add(name)
             why = "used by a later request" if used else "seen again later"
             variables[text] = Variable(

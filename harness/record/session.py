@@ -67,9 +67,10 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def is_noise(header: str) -> bool:
-    """Whether a header is noise: listed above, an HTTP/2 pseudo-header, or a proxy's own."""
+    """Whether a header is noise: listed above, an HTTP/2 pseudo-header, a proxy's own, or the
+    harness engine's diagnostics (``X-Harness-Error`` names this deployment's ids)."""
     name = header.lower()
-    return name in NOISE_HEADERS or name.startswith((":", "x-amzn-", "cf-", "x-b3-"))
+    return name in NOISE_HEADERS or name.startswith((":", "x-amzn-", "cf-", "x-b3-", "x-harness-"))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..scenario.observations import StreamCursor, json_ready, stream_record_view
+from ..scenario.running.observations import StreamCursor, json_ready, stream_record_view
 from ..targets.base import Target
 from .session import TableChange
 

@@ -7,14 +7,22 @@ import math
 import re
 from collections import Counter
 
+from ..scenario.language.matchers import TIMESTAMP_PATTERN
+from ..scenario.language.matchers import is_timestamp as is_timestamp
+
 UUID_RE = r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
-#: ISO 8601 date-times as APIs write them (with or without fraction and zone)
-TIMESTAMP_RE = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?"
+#: ISO 8601 date-times as APIs write them: what ``!timestamp`` accepts
+TIMESTAMP_RE = TIMESTAMP_PATTERN
 
 _UUID = re.compile(UUID_RE)
-_TIMESTAMP = re.compile(TIMESTAMP_RE)
 _VOLATILE = re.compile(f"(?P<uuid>{UUID_RE})|(?P<ts>{TIMESTAMP_RE})")
 _TOKEN = re.compile(r"^[A-Za-z0-9+/=_\-.~:]{16,}$")
+#: what separates the parts of a path, a header value or a sentence
+_PARTS = re.compile(r"[\s/?&=;,\"']+")
+_ID_KEY = re.compile(
+    r"(?i:^(id|uuid|key|token|cursor|next|etag)$)|[a-z0-9](Id|ID|Key|Token|Cursor)$"
+    r"|(?i:_(id|key|token|cursor)$)"
+)
 _REGEX_SPECIAL = frozenset("\\.^$*+?()[]{}|")
 _REFERENCE_LIKE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 #: JSON keys whose value is an opaque id of one delivery, request or trace
@@ -29,11 +37,6 @@ _EPOCH_MILLIS = (1_000_000_000_000, 100_000_000_000_000)
 def is_uuid(text: str) -> bool:
     """A UUID such as ``3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60``."""
     return bool(_UUID.fullmatch(text))
-
-
-def is_timestamp(text: str) -> bool:
-    """An ISO 8601 date-time such as ``2026-11-27T05:00:00.123Z``."""
-    return bool(_TIMESTAMP.fullmatch(text))
 
 
 def _entropy(text: str) -> float:
@@ -55,6 +58,18 @@ def is_token(text: str) -> bool:
 def is_generated(text: str) -> bool:
     """Whether a string looks made up by the app for this run: a UUID or a token."""
     return is_uuid(text) or is_token(text)
+
+
+def has_generated_part(text: str) -> bool:
+    """Whether ``text`` holds a UUID or a token among its parts (``/items/3f1c...``), as a
+    Location header may; a content type or a date never does."""
+    return bool(_UUID.search(text)) or any(is_token(p) for p in _PARTS.split(text) if p)
+
+
+def is_id_key(key: str) -> bool:
+    """A key that names an id, a token or a cursor (``id``, ``itemId``, ``order_id``,
+    ``nextToken``, ``cursor``): its value was made for this run even when it reads like a word."""
+    return bool(_ID_KEY.search(key))
 
 
 def is_one_off_key(key: str) -> bool:

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
-from ..targets.base import CapturedNotification
-from .plan import Variable, plan_variables, step_name
+from ..targets.base import CapturedNotification, StackOutputs
+from .listing import Listing, created_keys, describes_table, find_listing, is_own
+from .plan import MIN_VALUE_LENGTH, Variable, plan_variables, request_values, step_name
 from .session import WRITE_METHODS, Exchange, TableChange
-from .templating import Tagged, Templater
+from .templating import REDACTED, Redaction, Tagged, TaggedCollection, Templater
 from .volatile import is_generated, is_uuid
 
 #: a bound, not a wait: a step passes as soon as the pipeline is idle with what it expects,
@@ -33,13 +35,17 @@ LISTED_CHANGES = 4
 FLOW_WIDTH = 72
 
 _EXPLANATIONS = {
-    "timestamp": "timestamps: !re (ISO 8601), the clock differs on every run",
+    "stack": "{api_url}, {table_name}, {topic_arn}: the stack's own, as every scenario has them",
+    "timestamp": "timestamps: !timestamp (ISO 8601), the clock differs on every run",
     "uuid": "other generated ids: !re (UUID)",
     "produced": "a saved value, in the step that produces it: checked by its form only",
     "token": "opaque tokens (page cursors, hashes): !type str",
     "one-off": "message, request and trace ids: !any",
     "epoch": "epoch numbers under time-like keys: !type int",
     "embedded": "text with an id or a timestamp inside: !re with the rest literal",
+    "deployment": "names of this deployment (stack, functions, queues): !re with that part loose",
+    "listing": "listings: !contains the items this recording created (other scenarios' items "
+    "may be listed too, in any order); a page of a listing: !type list",
 }
 
 
@@ -57,18 +63,28 @@ def _represent_tagged(dumper: yaml.SafeDumper, data: Tagged) -> yaml.Node:
     return dumper.represent_scalar(data.tag, data.value, style=style)
 
 
+def _represent_collection(dumper: yaml.SafeDumper, data: TaggedCollection) -> yaml.Node:
+    node = (
+        _represent_dict(dumper, data.value)
+        if isinstance(data.value, dict)
+        else _represent_list(dumper, data.value)
+    )
+    node.tag = data.tag
+    return node
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
-def _is_leaf(value: Any) -> bool:
-    return not isinstance(value, dict | list)
-
-
 def _short(value: Any) -> bool:
     text = json.dumps(value, default=lambda v: f"{v.tag} {v.value}", ensure_ascii=False)
     return len(text) <= FLOW_WIDTH
+
+
+def _is_leaf(value: Any) -> bool:
+    return not isinstance(value, dict | list | TaggedCollection)
 
 
 class _BlockMapping(dict[str, Any]):
@@ -91,6 +107,7 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
 
 
 _Dumper.add_representer(Tagged, _represent_tagged)
+_Dumper.add_representer(TaggedCollection, _represent_collection)
 _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(_BlockMapping, _represent_dict)
@@ -99,9 +116,12 @@ _Dumper.add_representer(list, _represent_list)
 
 def _dump(value: Any) -> str:
     text = yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096)
-    # `!any` takes no value; in a flow mapping it needs a space before the next `,` or `}`
-    text = re.sub(r"!any ''(?=[,}\]])", "!any ", text)
-    return re.sub(r"!any ''", "!any", text)
+    # `!any` and `!timestamp` take no value; in a flow mapping they need a space before the
+    # next `,` or `}`
+    text = re.sub(r"(!any|!timestamp) ''(?=[,}\]])", r"\1 ", text)
+    text = re.sub(r"(!any|!timestamp) ''", r"\1", text)
+    # a type name needs no quotes (PyYAML quotes every scalar with a tag of its own)
+    return re.sub(r"!type '([a-z]+)'", r"!type \1", text)
 
 
 @dataclass
@@ -113,24 +133,132 @@ class _Block:
 
 
 class _Session:
-    """The recorded exchanges and the variables followed through them."""
+    """The recorded exchanges, the variables followed through them, and what each position in
+    the file knows."""
 
-    def __init__(self, exchanges: list[Exchange]):
+    def __init__(
+        self,
+        exchanges: list[Exchange],
+        *,
+        outputs: StackOutputs | None = None,
+        redaction: Redaction | None = None,
+        known: dict[str, str] | None = None,
+        preferred: dict[str, str] | None = None,
+    ):
         self.exchanges = exchanges
-        self.variables = plan_variables(exchanges)
+        self.redaction = redaction or Redaction()
         self.seen: set[str] = set()
+        #: values every step may reference: a re-recorded file's own variables (``{run_id}``,
+        #: its ``vars``) and the stack's outputs
+        self.given = [
+            Variable(name, value, -1, "", "") for name, value in (known or {}).items() if value
+        ]
+        self.deployment: tuple[str, ...] = ()
+        if outputs is not None:
+            self.given += _stack_variables(outputs)
+            self.deployment = _deployment_values(outputs, {v.value for v in self.given})
+        reserved = {v.name for v in self.given}
+        self.variables = plan_variables(exchanges, reserved=reserved, preferred=preferred)
+        self.created = created_keys(exchanges)
+        self.written: list[str] = []  # the steps' lines, once written
 
     def templater(self, index: int, *, after: bool = False) -> Templater:
         """Values at exchange ``index``: its request and expectation, or (``after``) its effects."""
         defined = [v for v in self.variables if v.step < index or (after and v.step == index)]
         produced = {v.value for v in self.variables if v.step == index and not after}
-        return Templater(defined, produced, self.seen)
+        return Templater(
+            [*self.given, *defined], produced, self.seen, self.deployment, self.redaction
+        )
 
     def saved_at(self, index: int) -> list[Variable]:
         return [v for v in self.variables if v.step == index]
 
+    def own_values(self, index: int) -> set[str]:
+        """Values this recording followed or sent up to exchange ``index`` (its own ids)."""
+        values = {v.value for v in self.variables if v.step <= index}
+        for exchange in self.exchanges[: index + 1]:
+            values.update(request_values(exchange))
+        return values
 
-def _request_step(session: _Session, index: int) -> dict[str, Any]:
+
+def _stack_variables(outputs: StackOutputs) -> list[Variable]:
+    named = {
+        "api_url": outputs.api_url,
+        "table_name": outputs.table_name,
+        "topic_arn": outputs.topic_arn,
+    }
+    return [
+        Variable(name, value, -1, "", "the stack's own")
+        for name, value in named.items()
+        if isinstance(value, str) and len(value) >= MIN_VALUE_LENGTH
+    ]
+
+
+def _deployment_values(outputs: StackOutputs, covered: set[str]) -> tuple[str, ...]:
+    """Names this deployment gave its resources (the stack, functions, queues, the API's id),
+    which another deployment names otherwise."""
+    values = {outputs.stack_name, *outputs.functions.values(), *outputs.resources.values()}
+    api = re.search(r"/restapis/([^/]+)/", outputs.api_url) or re.match(
+        r"https://([^.]+)\.execute-api\.", outputs.api_url
+    )
+    if api:
+        values.add(api.group(1))
+    return tuple(
+        sorted(
+            (v for v in values if isinstance(v, str) and len(v) >= 8 and v not in covered),
+            key=len,
+            reverse=True,
+        )
+    )
+
+
+def _listing_expectation(
+    session: _Session, index: int, listing: Listing, checked: Templater
+) -> tuple[Any, str]:
+    """The expectation of a listing's JSON body, and the comment that explains it."""
+    session.seen.add("listing")
+    if listing.paged:
+        items: Any = Tagged("!type", "list")
+        comment = (
+            "a page of a listing: which items it holds depends on the table's order, so it is "
+            "checked by its form"
+        )
+    else:
+        own = [
+            item
+            for item in listing.items
+            if is_own(item, session.created, session.own_values(index))
+        ]
+        items = TaggedCollection("!contains", [checked.expectation(item) for item in own])
+        left = len(listing.items) - len(own)
+        comment = (
+            f"a listing: it must hold the {len(own)} item{'s' if len(own) != 1 else ''} this "
+            "recording created (!contains: other scenarios' items may be listed too, in any "
+            "order)"
+        )
+        if left:
+            comment += f"; {left} other listed item{'s' if left != 1 else ''} left out"
+    if listing.key is None:
+        return items, comment
+    body: dict[str, Any] = {}
+    loosened = []
+    for key in session.exchanges[index].response_json():  # the order the API wrote
+        value = listing.siblings.get(key)
+        if key == listing.key:
+            body[key] = items
+        elif describes_table(key) and not (isinstance(value, str) and value in checked.produced):
+            body[key] = Tagged("!any")  # a cursor or a count: it describes the whole table
+            loosened.append(key)
+        else:
+            body[key] = checked.expectation(value, key)
+    if loosened:
+        verb = "describes" if len(loosened) == 1 else "describe"
+        comment += f"; {', '.join(loosened)} {verb} the whole table: checked to exist"
+    return body, comment
+
+
+def _request_step(session: _Session, index: int) -> tuple[dict[str, Any], list[str]]:
+    """The request step of exchange ``index``, and the comments it needs."""
     exchange = session.exchanges[index]
     sent = session.templater(index)
     request: dict[str, Any] = {
@@ -148,12 +276,17 @@ def _request_step(session: _Session, index: int) -> dict[str, Any]:
     elif exchange.request_body:
         request["body"] = sent.request(exchange.request_body.decode("utf-8", "replace"))
     checked = session.templater(index)
+    comments: list[str] = []
     expect: dict[str, Any] = {"status": exchange.status}
     response_headers = exchange.meaningful_response_headers()
     if response_headers:
         expect["headers"] = checked.expectation(response_headers)
     response_json = exchange.response_json()
-    if response_json is not None:
+    listing = find_listing(exchange)
+    if listing is not None:
+        expect["json"], comment = _listing_expectation(session, index, listing, checked)
+        comments += comment.split("; ")
+    elif response_json is not None:
         expect["json"] = checked.expectation(response_json)
     elif exchange.response_body:
         expect["body"] = checked.expectation(exchange.response_body.decode("utf-8", "replace"))
@@ -161,7 +294,7 @@ def _request_step(session: _Session, index: int) -> dict[str, Any]:
     saves = {v.name: v.source for v in session.saved_at(index)}
     if saves:
         step["save"] = saves
-    return step
+    return step, comments
 
 
 def _notification_view(note: CapturedNotification) -> dict[str, Any]:
@@ -260,20 +393,6 @@ def _change_summary(session: _Session, index: int) -> str | None:
     return "table: " + "; ".join(described)
 
 
-def _listing_key(exchange: Exchange) -> str | None:
-    """The JSON path of a list of records in a GET's response (``json.items``), if any."""
-    if exchange.method.upper() != "GET":
-        return None
-    body = exchange.response_json()
-    if isinstance(body, list) and body and all(isinstance(v, dict) for v in body):
-        return "json"
-    if isinstance(body, dict):
-        for key, value in body.items():
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                return str(key)
-    return None
-
-
 def _blocks(session: _Session) -> list[_Block]:
     blocks: list[_Block] = []
     for index, exchange in enumerate(session.exchanges):
@@ -285,13 +404,8 @@ def _blocks(session: _Session) -> list[_Block]:
             comments.append(summary)
         if exchange.note:
             comments.append(exchange.note)
-        listing = _listing_key(exchange)
-        if listing is not None:
-            comments.append(
-                "a listing shows whatever the table holds: where other scenarios share the "
-                f"stack, loosen it ({listing}: !type list)"
-            )
-        blocks.append(_Block(comments, _request_step(session, index)))
+        step, notes = _request_step(session, index)
+        blocks.append(_Block([*comments, *notes], step))
         blocks.extend(_table_steps(session, index))
         busy = (
             []
@@ -302,20 +416,32 @@ def _blocks(session: _Session) -> list[_Block]:
     return blocks
 
 
-def _header(session: _Session, target: str, stamp: str) -> list[str]:
+def _header(session: _Session, target: str, stamp: str, recorded: str) -> list[str]:
     lines = [
-        f"# Recorded with `harness record` on {stamp} against the {target} target.",
+        f"# {recorded} on {stamp} against the {target} target.",
         "# Values that differ between runs are not frozen:",
     ]
     for variable in session.variables:
         lines.append(f"#   {{{variable.name}}}: {variable.reason}; saved and followed")
+    stack = {v.name for v in session.given if v.reason}
+    if any("{" + name + "}" in line for name in stack for line in session.written):
+        session.seen.add("stack")
     lines += [f"#   {text}" for kind, text in _EXPLANATIONS.items() if kind in session.seen]
+    redaction = session.redaction
+    if "redacted" in session.seen:
+        names = ", ".join(sorted(redaction.names))
+        lines.append(f"#   redacted ({names}): !any where checked, never written")
+        if redaction.used:
+            lines.append(
+                f"#   the replay sends {', '.join('{' + n + '}' for n in sorted(redaction.used))}"
+                f" from vars ({REDACTED} here): set the real values there before replaying"
+            )
     if len(lines) == 2:
         lines.append("#   (none were found in this session)")
     lines += [
         f"# `within: {NOTIFICATIONS_WITHIN}` is a bound, not a wait: steps pass as soon as the"
         " pipeline is idle.",
-        "# Edit freely: this is an ordinary scenario file (see README, Scenario files).",
+        "# Edit freely: this is an ordinary scenario file (see docs/scenarios.md).",
     ]
     return lines
 
@@ -326,20 +452,50 @@ def write_scenario(
     name: str | None = None,
     target: str = "embedded",
     description: str | None = None,
+    outputs: StackOutputs | None = None,
+    redact: Collection[str] = (),
+    known: dict[str, str] | None = None,
+    preferred: dict[str, str] | None = None,
+    variables: dict[str, Any] | None = None,
+    marks: Collection[str] = (),
+    recorded: str = "Recorded with `harness record`",
 ) -> str:
-    """The scenario file text for a recorded session (at least one exchange)."""
+    """The scenario file text for a recorded session (at least one exchange).
+
+    ``outputs``: the stack recorded against (its outputs become ``{api_url}``..., its resource
+    names are loosened); ``redact``: header names and JSON keys whose values stay out of the
+    file (``description=""``: none); ``known``: values the file's own variables stood for when
+    re-recording
+    (``{run_id}``, ``vars``), written back as those variables; ``preferred``: the names to
+    give followed values (value -> name); ``variables``: a ``vars:`` block to write as it is.
+    """
     if not exchanges:
         raise ValueError("a recording without requests makes no scenario")
-    session = _Session(exchanges)
+    session = _Session(
+        exchanges,
+        outputs=outputs,
+        redaction=Redaction.of(redact),
+        known=known,
+        preferred=preferred,
+    )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     blocks = _blocks(session)  # first: it notes the replacements the header explains
-    document = _BlockMapping(
-        name=name or f"recorded session {stamp}",
-        description=description or f"{len(exchanges)} requests recorded through the harness proxy",
-    )
-    lines = [*_header(session, target, stamp), _dump(document).rstrip(), "steps:"]
+    steps: list[str] = []
     for block in blocks:
-        lines.extend(f"  # {c}" for c in block.comments)
+        steps.extend(f"  # {c}" for c in block.comments)
         if block.step:
-            lines.extend("  " + line for line in _dump([block.step]).rstrip().splitlines())
-    return "\n".join(lines) + "\n"
+            steps.extend("  " + line for line in _dump([block.step]).rstrip().splitlines())
+    session.written = steps
+    document = _BlockMapping(name=name or f"recorded session {stamp}")
+    if description != "":
+        document["description"] = (
+            description or f"{len(exchanges)} requests recorded through the harness proxy"
+        )
+    if marks:
+        document["marks"] = list(marks)
+    declared = dict(variables or {})
+    declared.update({n: REDACTED for n in sorted(session.redaction.used)})
+    if declared:
+        document["vars"] = declared
+    lines = [*_header(session, target, stamp, recorded), _dump(document).rstrip(), "steps:"]
+    return "\n".join([*lines, *steps]) + "\n"

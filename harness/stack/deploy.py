@@ -19,11 +19,13 @@ from typing import Any
 
 from .errors import DeployFailed, DestroyIncomplete, StackError, TemplateError, UnsupportedResource
 from .intrinsics import IntrinsicResolver, referenced_names
-from .package import FunctionPackager
+from .package import FunctionPackager, PackagedCode
 from .parameters import resolve_parameters
+from .preflight import find_refusals
 from .resources import HANDLERS, DeployContext, DeployOptions, supported_types
-from .sam import LOCAL_CODE_BUCKET, StackTemplate
+from .sam import LOCAL_CODE_BUCKET, LOCAL_LAYER_BUCKET, StackTemplate, placeholder_key
 from .state import CreatedResource, StackState
+from .support import refusal_message
 
 ClientFactory = Callable[[str], Any]
 _INLINE_FILE = {"python": "index.py", "nodejs": "index.js"}
@@ -58,8 +60,7 @@ class Deployer:
         self._account_id = account_id
         self.log = log or (lambda message: None)
         self.python_for = python_for or (lambda runtime: (runtime, None))
-        #: what the user should read even when the deploy's log is not shown
-        self.notes: list[str] = []
+        self.notices: list[str] = []
 
     @property
     def account_id(self) -> str:
@@ -68,12 +69,18 @@ class Deployer:
             self._account_id = str(self.client("sts").get_caller_identity()["Account"])
         return self._account_id
 
+    def notice(self, message: str) -> None:
+        """Something the user should know about this deploy (kept in the stack's state)."""
+        self.notices.append(message)  # list.append is atomic: handlers run in threads
+        self.log(f"note: {message}")
+
     # -- deploy --------------------------------------------------------------------------------
 
     def deploy(
         self, template: StackTemplate, parameters: dict[str, str] | None = None
     ) -> StackState:
         """Create every resource; on failure remove what was created and raise DeployFailed."""
+        self.notices = list(template.notices)
         values = resolve_parameters(template.parameters, parameters or {}, str(template.path))
         run = _DeployRun(self, template, values)
         plan = run.plan()
@@ -88,8 +95,23 @@ class Deployer:
             parameters=values,
         )
         run.create_all(plan, state)
-        state.outputs = run.outputs()
+        try:
+            state.outputs = run.outputs()
+            state.output_details = run.output_details()
+        except StackError as err:
+            run.fail(state, f"resolving the Outputs failed: {err}", err)
+        state.notices = list(self.notices)
+        state.stack_id = run.stack_id
         return state
+
+    def plan(
+        self, template: StackTemplate, parameters: dict[str, str] | None = None
+    ) -> dict[str, set[str]]:
+        """What a deploy would create (resource -> the resources it needs), checked as a deploy
+        checks it (parameters, supported types, references, properties, cycles); nothing is
+        packaged or created."""
+        values = resolve_parameters(template.parameters, parameters or {}, str(template.path))
+        return _DeployRun(self, template, values).plan()
 
     # -- destroy -------------------------------------------------------------------------------
 
@@ -114,6 +136,7 @@ class Deployer:
             account_id=self.account_id,
             code=code,
             options=self.options,
+            notice=self.notice,
         )
 
 
@@ -126,6 +149,8 @@ class _DeployRun:
         self.created: dict[str, CreatedResource] = {}
         self.lock = threading.Lock()
         self.code_zips: dict[str, bytes] = {}
+        self.layer_zips: dict[str, bytes] = {}
+        self.stack_id = ""  # set with the pseudo parameters
         self.resolver = IntrinsicResolver(
             parameters=parameters,
             pseudo=self._pseudo_parameters(),
@@ -137,14 +162,14 @@ class _DeployRun:
 
     def _pseudo_parameters(self) -> dict[str, Any]:
         d = self.deployer
-        stack_id = (
+        self.stack_id = (
             f"arn:aws:cloudformation:{d.region}:{d.account_id}:stack/{d.stack_name}/{uuid.uuid4()}"
         )
         return {
             "AWS::Region": d.region,
             "AWS::AccountId": d.account_id,
             "AWS::StackName": d.stack_name,
-            "AWS::StackId": stack_id,
+            "AWS::StackId": self.stack_id,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
@@ -160,22 +185,22 @@ class _DeployRun:
             if "Condition" not in resource
             or self.resolver.condition(str(resource["Condition"]), f"resource {logical_id}")
         }
-        unsupported = [
-            f"{logical_id} ({resource['Type']})"
-            for logical_id, resource in resources.items()
-            if resource["Type"] not in HANDLERS
-        ]
-        if unsupported:
+        refusals = find_refusals(
+            self.template,
+            resources,
+            self.resolver,
+            runtimes=self.deployer.options.runtimes,
+            target=self.deployer.target,
+        )
+        if refusals:
             raise UnsupportedResource(
-                f"{self.template.path}: the harness deployer cannot create "
-                f"{', '.join(unsupported)}; supported types: {', '.join(supported_types())}"
+                refusal_message(str(self.template.path), refusals, supported_types())
             )
         names = set(resources)
         known = names | set(self.resolver.parameters) | set(self.resolver.pseudo)
         graph: dict[str, set[str]] = {}
         for logical_id, resource in resources.items():
             props = resource.get("Properties") or {}
-            HANDLERS[resource["Type"]].check_properties(logical_id, props)
             needed = referenced_names(props)
             missing = needed - known
             skipped = {name for name in missing if name in self.template.resources}
@@ -201,19 +226,20 @@ class _DeployRun:
         """Package every local code directory before anything is created (no rollback needed)."""
         for logical_id in plan:
             resource = self.template.resources[logical_id]
+            if resource["Type"] == "AWS::Lambda::LayerVersion":
+                self._package_layer(logical_id, resource)
+                continue
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
             props = resource.get("Properties") or {}
-            code = props.get("Code") or {}
-            if code.get("S3Bucket") != LOCAL_CODE_BUCKET:
+            key = placeholder_key(resource, LOCAL_CODE_BUCKET)
+            if key is None:
                 continue
-            key = str(code.get("S3Key"))
             runtime = str(props.get("Runtime", "python3.11"))
             if runtime.startswith("python"):
                 declared, (runtime, note) = runtime, self.deployer.python_for(runtime)
                 if note:
-                    self.deployer.notes.append(f"{logical_id} declares {declared}: {note}")
-                    self.deployer.log(self.deployer.notes[-1])
+                    self.deployer.notice(f"{logical_id} declares {declared}: {note}")
             if key in self.code_zips:
                 continue
             path = self.template.code_paths.get(key)
@@ -221,11 +247,41 @@ class _DeployRun:
                 raise TemplateError(f"resource {logical_id}: no local code recorded for {key!r}")
             architecture = str((props.get("Architectures") or ["x86_64"])[0])
             packaged = self.deployer.packager.package(path, runtime, architecture)
-            self.deployer.log(
-                f"packaged {key} ({packaged.size / 1024:.0f} KiB, "
-                f"{'cached' if packaged.reused else 'built'})"
-            )
+            self._packaged(key, packaged)
             self.code_zips[key] = packaged.read()
+
+    def _package_layer(self, logical_id: str, resource: dict[str, Any]) -> None:
+        key = placeholder_key(resource, LOCAL_LAYER_BUCKET)
+        if key is None or key in self.layer_zips:
+            return
+        source = self.template.layer_sources.get(key)
+        if source is None:
+            raise TemplateError(f"resource {logical_id}: no local layer content for {key!r}")
+        if source.build_method is None and source.path.is_dir():
+            unbuilt = source.path / "requirements.txt"
+            if unbuilt.is_file() and not (source.path / "python").is_dir():
+                self.deployer.notice(
+                    f"layer {logical_id}: {unbuilt} is not installed, because the layer has no "
+                    "Metadata.BuildMethod (sam build would not install it either); add "
+                    "`Metadata: {BuildMethod: python3.12}` to build it into python/"
+                )
+        build_method = source.build_method
+        if build_method is not None and build_method.startswith("python"):
+            # built for the Python that will import it, as the functions' own dependencies are
+            declared, (build_method, note) = build_method, self.deployer.python_for(build_method)
+            if note:
+                self.deployer.notice(f"layer {logical_id} builds for {declared}: {note}")
+        packaged = self.deployer.packager.package_layer(
+            source.path, build_method, source.architecture
+        )
+        self._packaged(key, packaged)
+        self.layer_zips[key] = packaged.read()
+
+    def _packaged(self, key: str, packaged: PackagedCode) -> None:
+        self.deployer.log(
+            f"packaged {key} ({packaged.size / 1024:.0f} KiB, "
+            f"{'cached' if packaged.reused else 'built'})"
+        )
 
     # -- creation ------------------------------------------------------------------------------
 
@@ -280,8 +336,19 @@ class _DeployRun:
         )
         raise DeployFailed(
             f"stack {self.deployer.stack_name}: creating {logical_id} ({kind}) failed: "
-            f"{_describe(error)}{detail}",
+            f"{_describe(error)}{detail}{_name_taken_hint(error, self.deployer.stack_name)}",
             logical_id=logical_id,
+            rollback_errors=errors,
+        ) from error
+
+    def fail(self, state: StackState, reason: str, error: BaseException) -> None:
+        """Remove everything created and raise DeployFailed (a failure after the last resource)."""
+        errors = _delete_all(self.ctx, state.resources, self.deployer.log)
+        state.resources.clear()
+        left = f"; rollback left {len(errors)} resource(s): {'; '.join(errors)}" if errors else ""
+        raise DeployFailed(
+            f"stack {self.deployer.stack_name}: {reason}{left}",
+            logical_id="",
             rollback_errors=errors,
         ) from error
 
@@ -306,15 +373,14 @@ class _DeployRun:
     def _code_for(
         self, logical_id: str, code: dict[str, Any], props: dict[str, Any]
     ) -> dict[str, Any]:
-        """The Code parameter of CreateFunction for a template's Code property."""
+        """The Code (Content) parameter of CreateFunction (PublishLayerVersion) for a template's
+        Code (Content) property."""
         if code.get("S3Bucket") == LOCAL_CODE_BUCKET:
             return {"ZipFile": self.code_zips[str(code["S3Key"])]}
+        if code.get("S3Bucket") == LOCAL_LAYER_BUCKET:
+            return {"ZipFile": self.layer_zips[str(code["S3Key"])]}
         if "ZipFile" in code:
             return {"ZipFile": _inline_zip(str(code["ZipFile"]), str(props.get("Runtime", "")))}
-        if "ImageUri" in code:
-            raise TemplateError(
-                f"resource {logical_id}: container image functions are not supported"
-            )
         return {k: v for k, v in code.items() if k in ("S3Bucket", "S3Key", "S3ObjectVersion")}
 
     # -- outputs -------------------------------------------------------------------------------
@@ -327,6 +393,26 @@ class _DeployRun:
                 continue
             values[name] = self.resolver.resolve(output.get("Value"), f"Outputs.{name}")
         return values
+
+    def output_details(self) -> dict[str, dict[str, str]]:
+        """Each Output's Description and Export name, resolved, where the template gives them."""
+        details: dict[str, dict[str, str]] = {}
+        for name, output in self.template.outputs.items():
+            if "Condition" in output and not self.resolver.condition(str(output["Condition"])):
+                continue
+            detail: dict[str, str] = {}
+            if "Description" in output:
+                detail["description"] = str(
+                    self.resolver.resolve(output["Description"], f"Outputs.{name}.Description")
+                )
+            export = (output.get("Export") or {}).get("Name")
+            if export is not None:
+                detail["exportName"] = str(
+                    self.resolver.resolve(export, f"Outputs.{name}.Export.Name")
+                )
+            if detail:
+                details[name] = detail
+        return details
 
 
 def _delete_all(
@@ -355,6 +441,22 @@ def _inline_zip(source: str, runtime: str) -> bytes:
         info.external_attr = 0o100644 << 16
         archive.writestr(info, source)
     return buffer.getvalue()
+
+
+#: error codes that mean "a resource of that name exists": usually another stack of the same name
+_NAME_TAKEN = frozenset(
+    {"EntityAlreadyExists", "ResourceInUseException", "ResourceConflictException"}
+)
+
+
+def _name_taken_hint(error: BaseException, stack_name: str) -> str:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    if code not in _NAME_TAKEN:
+        return ""
+    return (
+        f". Resources are named {stack_name}-LogicalId: is a stack named {stack_name} already "
+        "deployed here from another folder? Give this one its own name with --stack-prefix NAME"
+    )
 
 
 def _describe(error: BaseException) -> str:

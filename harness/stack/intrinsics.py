@@ -23,7 +23,15 @@ NO_VALUE: Any = _NoValue()
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Condition")
-_UNSUPPORTED = ("Fn::ImportValue", "Fn::Transform", "Fn::Cidr", "Fn::GetStackOutput")
+_UNSUPPORTED = (
+    "Fn::ImportValue",
+    "Fn::Transform",
+    "Fn::Cidr",
+    "Fn::GetStackOutput",
+    # AWS::LanguageExtensions
+    "Fn::Length",
+    "Fn::ToJsonString",
+)
 
 #: What a resource attribute lookup gives: (logical id, attribute or None for Ref) -> value
 AttributeLookup = Callable[[str, str | None], Any]
@@ -299,3 +307,38 @@ def _text(value: Any, where: str) -> str:
     if isinstance(value, (str, int, float)):
         return str(value)
     raise TemplateError(f"{where}: expected a string value, got {value!r}")
+
+
+def unsupported_functions(value: Any, condition: Callable[[str], bool]) -> set[str]:
+    """The intrinsic functions in ``value`` the resolver cannot evaluate.
+
+    Only the branch of an ``Fn::If`` that ``condition`` takes counts: a function behind a
+    condition that is false locally is never evaluated, as on CloudFormation.
+    """
+    found: set[str] = set()
+
+    def walk(item: Any) -> None:
+        if isinstance(item, list):
+            for sub in item:
+                walk(sub)
+            return
+        if not isinstance(item, dict):
+            return
+        if len(item) == 1:
+            ((name, argument),) = item.items()
+            if name in _UNSUPPORTED:
+                found.add(name)
+                return
+            if (
+                name == "Fn::If"
+                and isinstance(argument, list)
+                and len(argument) == 3
+                and isinstance(argument[0], str)
+            ):
+                walk(argument[1] if condition(argument[0]) else argument[2])
+                return
+        for sub in item.values():
+            walk(sub)
+
+    walk(value)
+    return found

@@ -1,4 +1,5 @@
-"""Function packaging: a code directory plus its requirements -> a deterministic zip, cached.
+"""Function and layer packaging: a code directory plus its requirements -> a deterministic zip,
+cached.
 
 Two caches, both keyed by content hash under the cache directory:
 
@@ -41,6 +42,7 @@ _SKIPPED_DIRS = {
     ".git",
     ".aws-sam",
     ".venv",
+    ".harness",  # the harness's own cache, beside the template
 }
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -71,15 +73,35 @@ class FunctionPackager:
     def package(
         self, source: Path | str, runtime: str = "python3.11", architecture: str = "x86_64"
     ) -> PackagedCode:
-        """The zip for ``source`` (a directory, or a ready .zip used as it is)."""
-        source = Path(source)
+        """The zip for a function's ``source`` (a directory, or a ready .zip used as it is)."""
+        return self._package(
+            Path(source), runtime, architecture, prefix="", install=runtime.startswith("python")
+        )
+
+    def package_layer(
+        self, source: Path | str, build_method: str | None, architecture: str = "x86_64"
+    ) -> PackagedCode:
+        """The zip for a layer's local content, built as `sam build` builds it.
+
+        A ``python3.x`` build method puts the folder and its installed requirements.txt under
+        ``python/`` (on the function's path as /opt/python); none keeps the folder as it is.
+        """
+        if build_method is None:
+            return self._package(Path(source), "", architecture, prefix="", install=False)
+        return self._package(
+            Path(source), build_method, architecture, prefix="python/", install=True
+        )
+
+    def _package(
+        self, source: Path, runtime: str, architecture: str, *, prefix: str, install: bool
+    ) -> PackagedCode:
         if source.is_file() and source.suffix == ".zip":
             data = source.read_bytes()
             return PackagedCode(source, source, _sha256(data), len(data), reused=True)
         if not source.is_dir():
             raise PackagingError(f"code path {source} is neither a directory nor a .zip file")
-        files = list(_source_files(source))
-        requirements = _requirements(source) if runtime.startswith("python") else None
+        files = [(prefix + name, path) for name, path in _source_files(source)]
+        requirements = _requirements(source) if install else None
         deps_hash = (
             _digest(PACKAGE_FORMAT, runtime, architecture, requirements) if requirements else ""
         )
@@ -88,6 +110,7 @@ class FunctionPackager:
             runtime,
             architecture,
             deps_hash,
+            *([f"prefix:{prefix}"] if prefix else []),
             *(f"{name}:{_mode(path):o}:{_sha256(path.read_bytes())}" for name, path in files),
         )
         zip_path = self.cache_dir / "zips" / f"{content_hash}.zip"
@@ -99,7 +122,7 @@ class FunctionPackager:
             deps_dir = None
             if requirements:
                 deps_dir = self._dependencies(deps_hash, source, runtime, architecture)
-            self._write_zip(zip_path, files, deps_dir)
+            self._write_zip(zip_path, files, deps_dir, prefix)
         size = zip_path.stat().st_size
         if size > MAX_DIRECT_UPLOAD_BYTES:
             raise PackagingError(
@@ -180,14 +203,18 @@ class FunctionPackager:
     # -- archive -------------------------------------------------------------------------------
 
     def _write_zip(
-        self, zip_path: Path, files: list[tuple[str, Path]], deps_dir: Path | None
+        self,
+        zip_path: Path,
+        files: list[tuple[str, Path]],
+        deps_dir: Path | None,
+        prefix: str = "",
     ) -> None:
         zip_path.parent.mkdir(parents=True, exist_ok=True)
         entries = dict(files)
         if deps_dir is not None:
             for name, path in _source_files(deps_dir):
                 if name != ".complete":
-                    entries.setdefault(name, path)  # the function's own files win
+                    entries.setdefault(prefix + name, path)  # the code's own files win
         handle, temporary = tempfile.mkstemp(suffix=".zip", dir=zip_path.parent)
         os.close(handle)
         try:

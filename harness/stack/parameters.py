@@ -23,6 +23,16 @@ def resolve_parameters(
     values: dict[str, Any] = {}
     for name, declaration in declared.items():
         declaration = declaration or {}
+        kind = str(declaration.get("Type", "String"))
+        if kind.startswith("AWS::SSM::Parameter"):
+            # CloudFormation reads the value from SSM at deploy; locally the user gives it
+            if name not in given:
+                raise ParameterError(
+                    f"{origin}: parameter {name} ({kind}) is read from SSM Parameter Store on "
+                    f"AWS; give the value it should have here with -p {name}=VALUE"
+                )
+            values[name] = given[name]
+            continue
         raw = given.get(name, declaration.get("Default"))
         if raw is None:
             raise ParameterError(f"{origin}: parameter {name} has no value and no Default")
@@ -32,8 +42,6 @@ def resolve_parameters(
 
 def _checked(name: str, raw: str | list[Any], declaration: dict[str, Any]) -> Any:
     kind = str(declaration.get("Type", "String"))
-    if kind.startswith("AWS::SSM::Parameter"):
-        raise ParameterError(f"parameter {name}: type {kind} needs SSM, which the harness lacks")
     if kind in _LIST_TYPES:
         items = raw if isinstance(raw, list) else [part.strip() for part in raw.split(",")]
         if kind == "List<Number>":

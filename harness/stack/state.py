@@ -38,6 +38,12 @@ class StackState:
     parameters: dict[str, Any] = field(default_factory=dict)
     #: resources a target adds beside the template (e.g. the notification tap queue)
     extras: dict[str, Any] = field(default_factory=dict)
+    #: what ``AWS::StackId`` resolved to
+    stack_id: str = ""
+    #: output name -> its resolved description and exportName, where the template gives them
+    output_details: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: what the deploy did differently from AWS and the user should know (printed by `up`)
+    notices: list[str] = field(default_factory=list)
 
     def physical_id(self, logical_id: str) -> str | None:
         """What Ref gives for a created resource, or None."""

@@ -95,6 +95,10 @@ class AwsTarget(TappedTarget):
     def api_url(self, api_id: str, stage: str) -> str:
         return f"https://{api_id}.execute-api.{self.region}.amazonaws.com/{stage}"
 
+    def http_api_url(self, api_id: str, stage: str) -> str:
+        base = f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
+        return base if stage == "$default" else f"{base}/{stage}"
+
     def deploy_options(self) -> DeployOptions:
         return DeployOptions(
             parallelism=6, poll_interval=2.0, ready_timeout=600.0, role_propagation_timeout=90.0

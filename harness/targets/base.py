@@ -20,7 +20,7 @@ class Unsupported(TargetError):
 class StackOutputs:
     """What a deployed stack offers a user or a scenario."""
 
-    api_url: str  # base URL of the API stage, no trailing slash
+    api_url: str  # base URL of the API stage, no trailing slash ("" when the stack has none)
     table_name: str
     topic_arn: str
     failure_queue_url: str | None
@@ -30,6 +30,10 @@ class StackOutputs:
     endpoint_url: str | None  # None on real AWS
     stack_name: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)  # the template's Outputs, resolved
+    #: logical id of every API with a stage -> its base URL (api_url is the first)
+    apis: dict[str, str] = field(default_factory=dict)
+    #: what the deploy did differently from AWS (a layer left out, ...), for the user
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,9 @@ class Target(ABC):
 
     name: str = "abstract"
     #: optional abilities: "expire" (TTL expiry on demand), "fault" (fault injection),
-    #: "quiesce" (an exact idle signal), "invocations" (function invocation records)
+    #: "quiesce" (an exact idle signal), "invocations" (function invocation records), "fire"
+    #: (schedules fired on demand)
     capabilities: frozenset[str] = frozenset()
-    #: what the last deploy had to tell the user (which Python runs a function, and why)
-    deploy_notes: tuple[str, ...] = ()
 
     @abstractmethod
     def start(self) -> None:
@@ -94,6 +97,10 @@ class Target(ABC):
     def expire(self, table: str, key: dict[str, Any]) -> None:
         """Expire one item now, exactly as TTL does."""
         raise Unsupported(f"the {self.name} target cannot expire items on demand")
+
+    def fire_schedule(self, name: str) -> dict[str, Any]:
+        """Fire a schedule (a scheduled rule or a Scheduler schedule, by name or ARN) now."""
+        raise Unsupported(f"the {self.name} target cannot fire schedules on demand")
 
     def inject_fault(self, body: dict[str, Any]) -> None:
         """Register a fault (the engine's /_harness/faults body)."""

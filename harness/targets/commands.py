@@ -11,8 +11,8 @@ from types import FrameType
 
 from ..config import Settings, interpreter_paths
 from ..stack.errors import StackError
-from ..stack.sam import parse_template_text
 from ..stack.state import StackState
+from ..stack.template_source import parse_template_text, read_template
 from .aws import AwsTarget
 from .base import StackOutputs, TargetError
 from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
@@ -82,7 +82,7 @@ def create_target(
 def stack_parameters(settings: Settings, given: dict[str, str]) -> dict[str, str]:
     """The parameters to deploy with: the given ones, plus NotifyEmail from the settings."""
     parameters = dict(given)
-    text = Path(settings.template).read_text(encoding="utf-8")
+    text = read_template(settings.template)
     declared = parse_template_text(text, settings.template).get("Parameters") or {}
     if "NotifyEmail" in declared and "NotifyEmail" not in parameters:
         parameters["NotifyEmail"] = settings.notify_email
@@ -113,8 +113,6 @@ def up(
         raise
     for line in describe(outputs, target.name, time.monotonic() - started):
         echo(line)
-    for note in target.deploy_notes:
-        echo(note)
     if isinstance(target, LocalStackTarget):
         target.keep_running()
     in_process = isinstance(target, EmbeddedTarget) and target.engine is not None
@@ -149,19 +147,24 @@ def down(settings: Settings, echo: Echo) -> None:
 
 
 def describe(outputs: StackOutputs, target: str, seconds: float) -> list[str]:
-    """The lines `harness up` prints."""
-    lines = [
-        f"stack {outputs.stack_name} deployed to {target} in {seconds:.2f} s",
-        f"  api        {outputs.api_url}",
-        f"  table      {outputs.table_name}",
-        f"  topic      {outputs.topic_arn}",
-    ]
+    """The lines `harness up` prints: only what the stack has (no empty api/table/topic)."""
+    lines = [f"stack {outputs.stack_name} deployed to {target} in {seconds:.2f} s"]
+    apis = outputs.apis or ({"": outputs.api_url} if outputs.api_url else {})
+    for logical_id, url in apis.items():
+        lines.append(f"  api        {url}" + (f"  ({logical_id})" if len(apis) > 1 else ""))
+    if outputs.table_name:
+        lines.append(f"  table      {outputs.table_name}")
+    if outputs.topic_arn:
+        lines.append(f"  topic      {outputs.topic_arn}")
     if outputs.failure_queue_url:
         lines.append(f"  queue      {outputs.failure_queue_url}")
     for logical_id, name in sorted(outputs.functions.items()):
         lines.append(f"  function   {name} ({logical_id})")
+    for key, value in outputs.outputs.items():
+        lines.append(f"  output     {key} = {value}")
     if outputs.endpoint_url:
         lines.append(f"  endpoint   {outputs.endpoint_url}  (AWS_ENDPOINT_URL for your clients)")
+    lines += [f"  note       {notice}" for notice in outputs.notices]
     return lines
 
 

@@ -59,6 +59,10 @@ class DeployingTarget(Target):
     def api_url(self, api_id: str, stage: str) -> str:
         """The base URL of a deployed REST API stage on this target."""
 
+    @abstractmethod
+    def http_api_url(self, api_id: str, stage: str) -> str:
+        """The base URL of a deployed HTTP API stage (``$default``: no stage in the path)."""
+
     def deploy_options(self) -> DeployOptions:
         """How this target wants resources created (parallelism, polling, timeouts)."""
         return DeployOptions()
@@ -85,7 +89,6 @@ class DeployingTarget(Target):
         deployer = self.deployer()
         loaded = load_template(template, parameters, self.region, self.cache_dir)
         state = deployer.deploy(loaded, parameters)
-        self.deploy_notes = tuple(deployer.notes)
         try:
             self.after_deploy(state)
         except Exception:
@@ -118,7 +121,7 @@ class DeployingTarget(Target):
                 f"(no state file {self.store.path(self.name, self.state_key)})"
             )
         self.state = state
-        return stack_outputs(state, self.api_url, self.endpoint_url)
+        return stack_outputs(state, self, self.endpoint_url)
 
     def _load_state(self) -> StackState | None:
         state = self.store.load(self.name, self.state_key)

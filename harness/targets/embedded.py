@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ..config import DEFAULT_ACCOUNT, DUMMY_CREDENTIALS
+from ..engine.kernel.urls import local_url
 from ..stack.resources import DeployOptions
 from ..stack.state import StackState
-from .base import CapturedNotification, IdleResult, TargetError
+from .base import CapturedNotification, IdleResult, StackOutputs, TargetError
 from .capture import from_engine_record
 from .deploying import DEFAULT_CACHE_DIR, DEFAULT_STATE_DIR, DeployingTarget
+from .outputs import execute_api_url
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -35,7 +39,7 @@ class EmbeddedTarget(DeployingTarget):
     """
 
     name = "embedded"
-    capabilities = frozenset({"expire", "fault", "quiesce", "invocations"})
+    capabilities = frozenset({"expire", "fault", "quiesce", "invocations", "fire"})
 
     def __init__(
         self,
@@ -129,12 +133,20 @@ class EmbeddedTarget(DeployingTarget):
     def api_url(self, api_id: str, stage: str) -> str:
         return f"{self.endpoint_url}/restapis/{api_id}/{stage}/_user_request_"
 
+    def http_api_url(self, api_id: str, stage: str) -> str:
+        return execute_api_url(self.endpoint_url, api_id, stage)
+
     def deploy_options(self) -> DeployOptions:
         # everything is ready the moment it is created: poll often and briefly. Independent
         # resources go in parallel (as CloudFormation does) only to an engine in another
         # process: in this one, the threads would just take turns holding the GIL
         parallelism = 1 if self.engine is not None else 4
-        return DeployOptions(parallelism=parallelism, poll_interval=0.01, ready_timeout=30.0)
+        return DeployOptions(
+            parallelism=parallelism,
+            poll_interval=0.01,
+            ready_timeout=30.0,
+            runtimes=("python",),  # the engine's workers run Python functions only
+        )
 
     def account_id(self) -> str:
         return DEFAULT_ACCOUNT
@@ -142,6 +154,21 @@ class EmbeddedTarget(DeployingTarget):
     def after_deploy(self, state: StackState) -> None:
         super().after_deploy(state)
         state.extras[ENGINE_INSTANCE] = self.engine_instance()
+        # CloudFormation's read API (DescribeStacks...) answers from this record
+        self._harness("POST", "/_harness/stacks", json=stack_registration(state))
+
+    def before_destroy(self, state: StackState) -> None:
+        super().before_destroy(state)
+        self._harness("DELETE", "/_harness/stacks", params={"name": state.stack_name})
+
+    def outputs(self) -> StackOutputs:
+        """The stack's outputs; an Output naming an API's AWS URL names the engine's instead."""
+        outputs = super().outputs()
+        local = {
+            key: local_url(value, self.endpoint_url) if isinstance(value, str) else value
+            for key, value in outputs.outputs.items()
+        }
+        return dataclasses.replace(outputs, outputs=local)
 
     def engine_instance(self) -> str | None:
         """The running engine's instance id (new each time an engine starts or is reset)."""
@@ -195,6 +222,15 @@ class EmbeddedTarget(DeployingTarget):
                 f"POST /_harness/ttl/expire answered {answer.status_code}: {answer.text[:300]}"
             )
 
+    def fire_schedule(self, name: str) -> dict[str, Any]:
+        """POST /_harness/schedules/fire: the schedule's targets get their event now."""
+        answer = self._http.post(
+            self.endpoint_url + "/_harness/schedules/fire", json={"name": name}, timeout=30
+        )
+        if answer.status_code >= 400:
+            raise TargetError(answer.json().get("message", answer.text[:300]))
+        return dict(answer.json())
+
     def inject_fault(self, body: dict[str, Any]) -> None:
         self._harness("POST", "/_harness/faults", json=body)
 
@@ -245,6 +281,35 @@ class EmbeddedTarget(DeployingTarget):
         ):
             raise TargetError(f"{method} {path} answered {answer.status_code}: {answer.text[:500]}")
         return answer
+
+
+def stack_registration(state: StackState) -> dict[str, Any]:
+    """What the engine's ``/_harness/stacks`` takes: the stack, its resources and Outputs."""
+    return {
+        "stackName": state.stack_name,
+        "stackId": state.stack_id or None,
+        "region": state.region,
+        "parameters": {name: _cfn_text(value) for name, value in state.parameters.items()},
+        "resources": [
+            {"logicalId": r.logical_id, "type": r.type, "physicalId": r.physical_id}
+            for r in state.resources
+        ],
+        "outputs": [
+            {"key": key, "value": _cfn_text(value), **state.output_details.get(key, {})}
+            for key, value in state.outputs.items()
+        ],
+    }
+
+
+def _cfn_text(value: Any) -> str:
+    """A resolved value as CloudFormation reports it: lists comma-separated, objects as JSON."""
+    if isinstance(value, list):
+        return ",".join(_cfn_text(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def engine_answers(url: str, timeout: float = 1.0) -> bool:

@@ -23,6 +23,7 @@ from .localstack_docker import (
     read_service,
     run_compose,
 )
+from .outputs import execute_api_url
 from .settling import wait_until_settled
 from .tapped import TappedTarget
 
@@ -146,6 +147,9 @@ class LocalStackTarget(TappedTarget):
 
     def api_url(self, api_id: str, stage: str) -> str:
         return f"{self.url}/restapis/{api_id}/{stage}/_user_request_"
+
+    def http_api_url(self, api_id: str, stage: str) -> str:
+        return execute_api_url(self.url, api_id, stage)
 
     def deploy_options(self) -> DeployOptions:
         # functions start Pending while LocalStack prepares their container

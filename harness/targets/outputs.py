@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from ..stack.state import CreatedResource, StackState
 from .base import StackOutputs
@@ -11,14 +11,22 @@ from .base import StackOutputs
 _CONVENTIONAL = {"table": "TableName", "topic": "TopicArn", "failure_queue": "FailureQueueUrl"}
 
 
-def stack_outputs(
-    state: StackState, api_url: Callable[[str, str], str], endpoint_url: str | None
-) -> StackOutputs:
-    """The outputs of ``state``; ``api_url(api_id, stage)`` is the target's URL scheme."""
+class ApiUrls(Protocol):
+    """How a target's deployed APIs are reached (each target has its own URL scheme)."""
+
+    def api_url(self, api_id: str, stage: str) -> str:
+        """The base URL of a REST API stage."""
+
+    def http_api_url(self, api_id: str, stage: str) -> str:
+        """The base URL of an HTTP API stage (``$default``: the API's own base URL)."""
+
+
+def stack_outputs(state: StackState, urls: ApiUrls, endpoint_url: str | None) -> StackOutputs:
+    """The outputs of ``state``, its APIs' URLs in the target's scheme."""
     declared = state.outputs
-    api_id, stage = _api_and_stage(state)
+    apis = api_urls(state, urls)
     return StackOutputs(
-        api_url=api_url(api_id, stage) if api_id and stage else "",
+        api_url=next(iter(apis.values()), ""),
         table_name=str(declared.get(_CONVENTIONAL["table"]) or _main_table(state)),
         topic_arn=str(declared.get(_CONVENTIONAL["topic"]) or _first(state, "AWS::SNS::Topic")),
         failure_queue_url=(
@@ -30,7 +38,40 @@ def stack_outputs(
         endpoint_url=endpoint_url,
         stack_name=state.stack_name,
         outputs=dict(declared),
+        apis=apis,
+        notices=list(state.notices),
     )
+
+
+def api_urls(state: StackState, urls: ApiUrls) -> dict[str, str]:
+    """Logical id of each API with a stage -> its base URL; REST APIs first, then HTTP APIs.
+
+    The first is the stack's ``api_url`` (where a scenario's request paths go).
+    """
+    found: dict[str, str] = {}
+    for api in state.of_type("AWS::ApiGateway::RestApi"):
+        stage = _rest_stage(state, api.physical_id)
+        if stage:
+            found[api.logical_id] = urls.api_url(api.physical_id, stage)
+    for api in state.of_type("AWS::ApiGatewayV2::Api"):
+        stages = [
+            str(r.physical_id)
+            for r in state.of_type("AWS::ApiGatewayV2::Stage")
+            if r.memo.get("api_id") == api.physical_id
+        ]
+        if not stages and api.memo.get("quick_create"):
+            stages = ["$default"]
+        if stages:
+            stage = "$default" if "$default" in stages else stages[0]
+            found[api.logical_id] = urls.http_api_url(api.physical_id, stage)
+    return found
+
+
+def execute_api_url(endpoint_url: str, api_id: str, stage: str) -> str:
+    """``{endpoint}/_aws/execute-api/{api}[/{stage}]``: an HTTP API stage, as the engine and
+    LocalStack serve it (the ``$default`` stage has no path segment, as on AWS)."""
+    base = f"{endpoint_url.rstrip('/')}/_aws/execute-api/{api_id}"
+    return base if stage == "$default" else f"{base}/{stage}"
 
 
 def _first(state: StackState, kind: str) -> str:
@@ -38,20 +79,16 @@ def _first(state: StackState, kind: str) -> str:
     return found[0].physical_id if found else ""
 
 
-def _api_and_stage(state: StackState) -> tuple[str, str]:
-    apis = state.of_type("AWS::ApiGateway::RestApi")
-    if not apis:
-        return "", ""
-    api_id = apis[0].physical_id
+def _rest_stage(state: StackState, api_id: str) -> str:
     stages = [r for r in state.of_type("AWS::ApiGateway::Stage") if _api_of(r) == api_id]
     if stages:
-        return api_id, stages[0].physical_id
+        return stages[0].physical_id
     deployments = [
         r
         for r in state.of_type("AWS::ApiGateway::Deployment")
         if _api_of(r) == api_id and r.memo.get("stage")
     ]
-    return api_id, (str(deployments[0].memo["stage"]) if deployments else "")
+    return str(deployments[0].memo["stage"]) if deployments else ""
 
 
 def _api_of(resource: CreatedResource) -> str:

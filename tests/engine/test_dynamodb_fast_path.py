@@ -540,21 +540,20 @@ def test_writer_matches_motos_serializer(items: list[dict[str, Any]], count: int
     from harness.engine.moto_seam.json_wire import ResponseWriter
 
     # results as moto's handler gives them: binary values as bytes (dynamo_to_dict)
-    def as_handler(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                k: (
-                    base64.b64decode(v)
-                    if k == "B"
-                    else [base64.b64decode(x) for x in v]
-                    if k == "BS"
-                    else as_handler(v)
-                )
-                for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [as_handler(v) for v in value]
+    def typed(value: dict[str, Any]) -> dict[str, Any]:
+        ((kind, data),) = value.items()
+        if kind == "B":
+            return {kind: base64.b64decode(data)}
+        if kind == "BS":
+            return {kind: [base64.b64decode(x) for x in data]}
+        if kind == "M":
+            return {kind: {name: typed(v) for name, v in data.items()}}
+        if kind == "L":
+            return {kind: [typed(v) for v in data]}
         return value
+
+    def as_handler(item: dict[str, Any]) -> dict[str, Any]:
+        return {name: typed(value) for name, value in item.items()}
 
     result = {
         "Items": [as_handler(item) for item in items],

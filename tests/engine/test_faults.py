@@ -194,3 +194,34 @@ def test_faults_over_http_fire_only_for_matching_batches(
     )
     assert requests.delete(f"{engine.url}/_harness/faults", timeout=5).status_code == 200
     assert engine.faults.list() == []
+
+
+def test_quiesce_waits_for_a_redelivery_that_has_not_started_yet(
+    engine: Engine, client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between a batch's success and its redelivery, the records are off the lane's buffer but
+    the batch is still in flight: quiesce must not call the pipeline idle there."""
+    import threading
+
+    function = deploy(client, OK_HANDLER)
+    table, stream = stream_table(client)
+    engine.faults.add({"function": function, "redeliver": 1})
+    entered, release = threading.Event(), threading.Event()
+    take = engine.faults.take_redelivery
+
+    def held_redelivery(name: str) -> bool:
+        entered.set()
+        release.wait(30)  # the lane stops here, right before it invokes again
+        return take(name)
+
+    monkeypatch.setattr(engine.faults, "take_redelivery", held_redelivery)
+    create_mapping(client, function, stream, BatchSize=1)
+    put(client, table, "a")
+    assert entered.wait(10), "the batch should have succeeded and asked for a redelivery"
+
+    held = engine.quiesce(timeout=0.2)
+    assert not held.idle, "a batch about to be redelivered is pending work"
+    assert any(p.details.get("inFlight") for p in held.pending), held.pending
+    release.set()
+    settle(engine)
+    assert delivered_keys(engine, function) == ["a", "a"]

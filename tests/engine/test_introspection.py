@@ -336,3 +336,31 @@ def test_since_filters_records_by_time(
     assert harness("GET", "invocations", params={"since": time.time() + 60}).json() == []
     bad = harness("GET", "accesses", params={"since": "yesterday"})
     assert bad.status_code == 400 and "since must be epoch seconds" in bad.json()["message"]
+
+
+def test_moto_api_reset_resets_the_whole_engine_as_harness_reset_does(
+    engine: Engine, client: ClientFactory
+) -> None:
+    """moto's own tests, and conftests written for moto, reset through /moto-api/reset: the
+    engine's streams, mappings and warm workers go too, not only moto's resources."""
+    from mapping_support import OK_HANDLER, create_mapping, deploy, queue, stream_table
+
+    function = deploy(client, OK_HANDLER)
+    _, queue_arn = queue(client)
+    table, stream_arn = stream_table(client)
+    create_mapping(client, function, queue_arn)
+    client("lambda").invoke(FunctionName=function, Payload=b"{}")  # a warm worker
+    assert engine.runtime.worker_pids()
+    assert requests.get(f"{engine.url}/moto-api/reset", timeout=30).status_code == 400
+    assert [m.config.event_source_arn for m in engine.mappings.all()] == [queue_arn]
+
+    response = requests.post(f"{engine.url}/moto-api/reset", timeout=30)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}  # moto's own answer
+    assert engine.mappings.all() == []
+    assert client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+    assert engine.runtime.worker_pids() == []
+    assert client("dynamodbstreams").list_streams()["Streams"] == []
+    assert table not in client("dynamodb").list_tables()["TableNames"]
+    assert stream_arn not in [stream.arn for stream in engine.streams.streams()]

@@ -40,12 +40,17 @@ def unique(prefix: str = "fn") -> str:
 
 
 def code_zip(source: str, module: str = "app", extra: dict[str, str] | None = None) -> bytes:
-    """A deployment package holding ``module``.py (dedented) and any extra files."""
+    """A deployment package holding ``module``.py (dedented) and any extra files.
+
+    The same sources always give the same bytes: entries carry a fixed time, not the clock's
+    (a zip records times to 2 s, so two packages built a moment apart could differ).
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{module}.py", textwrap.dedent(source))
-        for path, text in (extra or {}).items():
-            archive.writestr(path, textwrap.dedent(text))
+        for path, text in {f"{module}.py": source, **(extra or {})}.items():
+            entry = zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16  # rw-r--r--, as zip tools write a file
+            archive.writestr(entry, textwrap.dedent(text))
     return buffer.getvalue()
 
 

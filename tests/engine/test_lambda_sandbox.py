@@ -82,6 +82,35 @@ def test_code_is_unzipped_once_per_content(tmp_path: Path) -> None:
     assert len(os.listdir(tmp_path / "code")) == 2
 
 
+def test_layers_merge_in_order_into_one_opt_folder_on_the_path(tmp_path: Path) -> None:
+    cache = CodeCache(tmp_path / "code")
+    assert cache.layer_paths(_spec()) == []  # no layers, nothing on the path
+    first = code_zip("A = 1", "python/shared", {"python/lib/python3.12/site-packages/x.py": ""})
+    second = code_zip("A = 2", "python/shared", {"python/own.py": ""})
+    spec = _spec(layers=("arn:l:1", "arn:l2:1"), layer_zips=(first, second))
+
+    site_packages, python = cache.layer_paths(spec)
+    opt = python.parent
+    assert (site_packages, python) == (
+        opt / "python" / "lib" / "python3.12" / "site-packages",
+        opt / "python",
+    )
+    assert (python / "shared.py").read_text() == "A = 2"  # the later layer wins, as in /opt
+    assert (python / "own.py").is_file() and (site_packages / "x.py").is_file()
+    assert cache.layer_paths(spec) == [site_packages, python]  # unzipped once
+    env = worker_environment(
+        spec,
+        runtime_api="127.0.0.1:1",
+        endpoint_url="http://127.0.0.1:2",
+        task_root=tmp_path,
+        runtime_dir=tmp_path,
+        log_stream="s",
+        config_dir=tmp_path,
+        layer_paths=[site_packages, python],
+    )
+    assert env["_HARNESS_LAYER_PATHS"] == f"{site_packages}{os.pathsep}{python}"
+
+
 def test_environment_is_lambdas_and_reserved_names_win(tmp_path: Path) -> None:
     env = worker_environment(
         _spec(),

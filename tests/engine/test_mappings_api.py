@@ -449,6 +449,19 @@ def test_sns_destinations_and_qualified_functions_are_accepted(
     assert created["FunctionArn"].endswith(f":function:{function}:$LATEST")
 
 
+def test_a_mapping_on_an_alias_names_the_alias_once(
+    client: Callable[..., Any], function: str, stream: str
+) -> None:
+    lam = client("lambda")
+    version = lam.publish_version(FunctionName=function)["Version"]
+    alias = lam.create_alias(FunctionName=function, Name="live", FunctionVersion=version)
+    created = lam.create_event_source_mapping(
+        FunctionName=alias["AliasArn"], EventSourceArn=stream, StartingPosition="LATEST"
+    )
+    # a version's own ARN is qualified already: the mapping's is the alias's, not ...:1:live
+    assert created["FunctionArn"] == alias["AliasArn"]
+
+
 def test_filter_warnings_are_kept_for_patterns_that_never_match_on_aws(
     engine: Engine, client: Callable[..., Any], function: str, stream: str
 ) -> None:
@@ -458,3 +471,47 @@ def test_filter_warnings_are_kept_for_patterns_that_never_match_on_aws(
     )
     warnings = engine.mappings.filter_warnings()[uuid]
     assert len(warnings) == 1 and "numeric never matches" in warnings[0]
+
+
+def test_a_mapping_keeps_its_tags_from_creation_and_through_tag_and_untag(
+    client: Callable[..., Any], function: str
+) -> None:
+    lam = client("lambda")
+    _, queue_arn = queue(client)
+    arn = lam.create_event_source_mapping(
+        FunctionName=function, EventSourceArn=queue_arn, Tags={"team": "orders", "env": "test"}
+    )["EventSourceMappingArn"]
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "orders", "env": "test"}
+
+    tagged = lam.tag_resource(Resource=arn, Tags={"env": "ci", "owner": "qa"})
+    assert tagged["ResponseMetadata"]["HTTPStatusCode"] == 204  # as AWS answers
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "orders", "env": "ci", "owner": "qa"}
+
+    untagged = lam.untag_resource(Resource=arn, TagKeys=["team", "owner", "never-there"])
+    assert untagged["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert lam.list_tags(Resource=arn)["Tags"] == {"env": "ci"}
+
+
+def test_tagging_a_mapping_that_does_not_exist_names_its_arn(client: Callable[..., Any]) -> None:
+    arn = (
+        "arn:aws:lambda:us-east-1:123456789012:event-source-mapping:"
+        + "0" * 8
+        + "-0000-0000-0000-"
+        + "0" * 12
+    )
+    for call in (
+        lambda: client("lambda").list_tags(Resource=arn),
+        lambda: client("lambda").tag_resource(Resource=arn, Tags={"a": "b"}),
+        lambda: client("lambda").untag_resource(Resource=arn, TagKeys=["a"]),
+    ):
+        response = error_of(call)
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert response["Error"]["Code"] == "ResourceNotFoundException"
+        assert response["Error"]["Message"] == f"Event source mapping not found: {arn}"
+
+
+def test_function_tags_are_still_served(client: Callable[..., Any], function: str) -> None:
+    lam = client("lambda")
+    function_arn = lam.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    lam.tag_resource(Resource=function_arn, Tags={"kind": "function"})
+    assert lam.list_tags(Resource=function_arn)["Tags"]["kind"] == "function"

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import sys
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from plugin_support import BROKEN, INNER_RUN_TIMEOUT, PASSING, write
+from plugin_support import (
+    APP_TEMPLATE,
+    BROKEN,
+    FAILING,
+    INNER_RUN_TIMEOUT,
+    ONLY_HARNESS,
+    PASSING,
+    write,
+)
 
 from harness.config import Settings
-from harness.scenario.run_command import (
+from harness.scenario.commands.run_command import (
     RunRequest,
     RunUsageError,
     exit_code,
     pytest_args,
 )
-from harness.scenario.run_report import RunOutcome
+from harness.scenario.plugin.run_report import RunOutcome
 
 pytest_plugins = ["pytester"]
 
@@ -59,6 +68,76 @@ def test_a_file_that_cannot_be_used_exits_2_after_the_others_ran(
         ]
     )
     assert "a price change is announced" in (pytester.path / "junit.xml").read_text()
+
+
+def test_template_option_named_files_xdist_summary_and_junit_locations(
+    pytester: pytest.Pytester, app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HARNESS_TEMPLATE")  # --template names it instead
+    write(
+        pytester.path,
+        {"scenarios/failing.scenario.yaml": FAILING, "recorded/session.yaml": PASSING},
+    )
+    (pytester.path / "project").mkdir()
+    (pytester.path / "project" / "pytest.ini").write_text("[pytest]\n")
+    result = harness_run(
+        pytester,
+        "--template", str(APP_TEMPLATE), "scenarios", "recorded/session.yaml",
+        "-n", "2", "--junitxml", "junit.xml",
+        # after --, pytest's own options: a rootdir that holds neither file
+        "--", "--rootdir", "project",
+    )  # fmt: skip
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "FAILED scenarios/failing.scenario.yaml::the announced price is wrong on purpose*",
+            "FAILED scenarios/failing.scenario.yaml::a refused request*",
+            "*2 failed, 1 passed, 1 skipped, 1 xfailed in *",
+        ]
+    )
+    cases = {
+        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+        for case in ElementTree.parse(pytester.path / "junit.xml").getroot().iter("testcase")
+    }
+    assert cases["a refused request"] == {"file": "scenarios/failing.scenario.yaml", "line": "12"}
+    assert cases["a price change is announced"] == {"file": "recorded/session.yaml", "line": "1"}
+
+
+def test_pytest_options_after_a_double_dash_pass_through(
+    pytester: pytest.Pytester, app_env: Path
+) -> None:
+    write(
+        pytester.path,
+        {"scenarios/failing.scenario.yaml": FAILING, "scenarios/passing.scenario.yaml": PASSING},
+    )
+    first = harness_run(pytester, "-q", "--", "-x")
+    assert first.ret == 1
+    first.stdout.fnmatch_lines(["*stopping after 1 failures*", "1 failed in *"])
+    # --lf reruns what failed last time (pytest's cache is on for `harness run`)
+    again = harness_run(pytester, "-q", "--", "--lf", "--maxfail", "5")
+    assert again.ret == 1
+    again.stdout.fnmatch_lines(
+        [
+            "FAILED scenarios/failing.scenario.yaml::the announced price is wrong on purpose",
+            "1 failed in *",
+        ]
+    )
+    only = harness_run(pytester, "-q", "--", "-k", "announced and not wrong")
+    assert only.ret == 0, only.stdout.str()
+    only.stdout.fnmatch_lines(["1 passed, * deselected in *"])
+
+
+def test_the_pytest_plugin_takes_the_template_as_an_option(
+    pytester: pytest.Pytester, app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HARNESS_TEMPLATE")
+    write(pytester.path, {"scenarios/passing.scenario.yaml": PASSING})
+    result = pytester.run(
+        sys.executable, "-m", "pytest", *ONLY_HARNESS, "--harness-template", str(APP_TEMPLATE),
+        "scenarios", timeout=INNER_RUN_TIMEOUT,
+    )  # fmt: skip
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*1 passed, 1 skipped in *"])
 
 
 def test_a_stack_that_cannot_be_deployed_is_one_session_error_and_exit_3(
@@ -105,6 +184,9 @@ def test_bad_options_exit_4_like_pytest(pytester: pytest.Pytester) -> None:
     missing = harness_run(pytester, "no-such-folder")
     assert missing.ret == 4
     missing.stderr.fnmatch_lines(["Error: no such file or folder: no-such-folder"])
+    template = harness_run(pytester, "--template", "missing.yaml")
+    assert template.ret == 4
+    template.stderr.fnmatch_lines(["*'--template': File 'missing.yaml' does not exist*"])
     target = harness_run(pytester, "--target", "mainframe")
     assert target.ret == 4
     target.stderr.fnmatch_lines(["Error: target must be one of embedded, localstack, aws, *"])
@@ -115,12 +197,14 @@ def test_the_pytest_command_line_carries_every_option(tmp_path: Path) -> None:
     settings = Settings(target="localstack", scenarios=str(tmp_path / "suite"))
     request = RunRequest(
         paths=(),
+        template="app/template.yaml",
         report="r.html",
         junitxml="j.xml",
         keyword="price",
         marks="smoke",
         workers="2",
         verbosity=-1,
+        extra=("-x", "--lf"),
     )
     args = pytest_args(request, settings)
     assert args[0] == str(tmp_path / "suite")  # the `scenarios` setting when no path is given
@@ -131,6 +215,8 @@ def test_the_pytest_command_line_carries_every_option(tmp_path: Path) -> None:
     assert pairs["-k"] == "price" and pairs["-m"] == "smoke" and pairs["-n"] == "2"
     assert "--continue-on-collection-errors" in args and "--harness-scenarios-only" in args
     assert "-q" in args
+    assert pairs["--harness-template"] == "app/template.yaml"
+    assert args[-2:] == ["-x", "--lf"]  # after everything, as given
     with pytest.raises(RunUsageError, match="no such file or folder: nowhere"):
         pytest_args(RunRequest(paths=("nowhere",)), settings)
 

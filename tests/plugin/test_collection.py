@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 import pytest
 from plugin_support import ONLY_HARNESS
 
-from harness.scenario.collect import ScenarioItem
+from harness.scenario.plugin.collect import ScenarioItem
 
 pytest_plugins = ["pytester"]
 
@@ -65,6 +65,43 @@ def test_each_scenario_is_an_item_named_after_it(pytester: pytest.Pytester) -> N
         "scenarios/items.scenario.yaml::a price change is announced",
         "scenarios/items.scenario.yaml::a deletion is announced",
         "scenarios/more/other.scenario.yml::other",
+    ]
+
+
+def test_a_file_named_on_the_command_line_is_collected_whatever_its_name(
+    pytester: pytest.Pytester,
+) -> None:
+    write(pytester, "scenarios/notes.yaml", OTHER)
+    write(pytester, "scenarios/session.txt", OTHER)
+    write(pytester, "scenarios/conftest_like.py", "x = 1\n")
+    found = collect(pytester, "scenarios/notes.yaml")
+    assert [line for line in found.outlines if "::" in line] == ["scenarios/notes.yaml::other"]
+    # pytest leaves other suffixes to other plugins; `harness run` collects scenarios only
+    assert "session.txt::" not in collect(pytester, "scenarios/session.txt").stdout.str()
+    only = collect(pytester, "scenarios/session.txt", "--harness-scenarios-only")
+    assert [line for line in only.outlines if "::" in line] == ["scenarios/session.txt::other"]
+
+
+def test_a_file_outside_the_rootdir_keeps_its_path_in_test_ids(pytester: pytest.Pytester) -> None:
+    write(pytester, "e2e/items.scenario.yaml", ITEMS)
+    (pytester.path / "project").mkdir()
+    (pytester.path / "project" / "pytest.ini").write_text("[pytest]\n")
+    result = collect(pytester, "e2e/items.scenario.yaml", "--rootdir", "project")
+    # the file's absolute path (pytest alone would give `::a price change is announced`)
+    lines = [line for line in result.outlines if "::" in line]
+    file = (pytester.path / "e2e" / "items.scenario.yaml").resolve().as_posix()
+    assert lines == [
+        f"{file}::a price change is announced",
+        f"{file}::a deletion is announced",
+    ], result.stdout.str()
+
+
+def test_each_scenario_names_its_file_and_line_for_junit(pytester: pytest.Pytester) -> None:
+    write(pytester, "scenarios/items.scenario.yaml", ITEMS)
+    items, _ = pytester.inline_genitems("scenarios", *ONLY_HARNESS)
+    assert [item.user_properties for item in items] == [
+        [("file", "scenarios/items.scenario.yaml"), ("line", 1)],
+        [("file", "scenarios/items.scenario.yaml"), ("line", 7)],
     ]
 
 

@@ -12,7 +12,7 @@ import pytest
 from plugin_support import APP, APP_TEMPLATE
 
 from harness.engine import Engine, moto_seam
-from harness.scenario.observations import StreamCursor, plain, typed
+from harness.scenario.running.observations import StreamCursor, plain, typed
 from harness.targets.base import IdleResult, StackOutputs, TargetError
 from harness.targets.embedded import EmbeddedTarget
 

@@ -84,3 +84,10 @@ def test_the_report_shows_the_summary_failures_and_each_timeline(
     assert not request.locator("details pre").is_visible()
     request.locator("details summary").click()
     assert '"status": 201' in request.locator("details pre").inner_text()
+    # an invocation's detail (its logs) is long: the report links to the scenario's own page
+    invocation = timeline.filter(has_text="ApiFunction (api) ok").first
+    invocation.locator("a.whole").click()
+    assert "/report-details/" in page.url and page.url.endswith("e1")
+    shown = page.locator(f"#{page.url.rsplit('#', 1)[1]}")
+    shown.locator("details summary").click()
+    assert "RequestId" in shown.locator("details pre").inner_text()

@@ -122,7 +122,12 @@ def test_a_session_runs_scenarios_and_fixture_tests_and_reports_every_outcome(
     assert error is not None and "steps[1].reqest" in (error.text or "")
     assert cases["a skipped scenario"].find("skipped") is not None
     assert cases["a known failure"].find("skipped") is not None  # how JUnit files hold xfail
-    assert not list(cases["a price change is announced"])
+    # a passing case holds only its location: the file and the line of its document
+    (properties,) = list(cases["a price change is announced"])
+    assert [(p.get("name"), p.get("value")) for p in properties] == [
+        ("file", "scenarios/passing.scenario.yaml"),
+        ("line", "1"),
+    ]
 
 
 def test_under_xdist_every_worker_has_its_own_stack_and_scenarios_stay_apart(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import textwrap
 
-from harness.scenario.errors import StepFailure
-from harness.scenario.failure_text import failure_text
-from harness.scenario.loader import load_text
-from harness.scenario.pipeline_records import (
+from harness.scenario.language.errors import StepFailure
+from harness.scenario.language.loader import load_text
+from harness.scenario.reporting.failure_text import failure_text
+from harness.scenario.reporting.timeline import build_timeline, step_at
+from harness.scenario.running.pipeline_records import (
     AccessSeen,
     DeliverySeen,
     InvocationSeen,
@@ -16,8 +17,7 @@ from harness.scenario.pipeline_records import (
     StreamRecordSeen,
     epoch,
 )
-from harness.scenario.runner import ScenarioResult, StepResult
-from harness.scenario.timeline import build_timeline, step_at
+from harness.scenario.running.runner import ScenarioResult, StepResult
 
 SCENARIO = """\
 name: update is announced

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.record.har import HarError, HarRequest, read_har
+from harness.record.har import HarError, HarRequest, read_har, read_har_import
 from harness.record.har_replay import HarReplay
 from harness.record.session import Exchange
 
@@ -101,6 +101,57 @@ def test_the_page_its_assets_and_cors_preflights_are_left_out(tmp_path: Path) ->
     ]
     # a URL prefix as the base also leaves other hosts out
     assert [(r.method, r.path) for r in read_har(path, base_path=api)] == [("POST", "/items")]
+
+
+def _browser(
+    method: str, url: str, mime: str, *, dest: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """An entry as Firefox exports it: no _resourceType, the response's MIME type."""
+    entry = _entry(method, url, resource=None, **extra)
+    entry["response"]["content"] = {"mimeType": mime, "text": "x"} if mime else {"size": 0}
+    if dest is not None:
+        entry["request"]["headers"].append({"name": "Sec-Fetch-Dest", "value": dest})
+    return entry
+
+
+def test_without_resource_types_pages_and_assets_are_told_by_mime_type(tmp_path: Path) -> None:
+    app = "https://shop.example.com"
+    path = _write(
+        tmp_path,
+        [
+            _browser("GET", f"{app}/index.html", "text/html; charset=utf-8"),
+            _browser("GET", f"{app}/main.js", "application/javascript"),
+            _browser("GET", f"{app}/site.css", "", dest="style", status=304),  # from the cache
+            _browser("GET", f"{app}/logo.png", "image/png"),
+            _browser("GET", f"{app}/inter.woff2", "font/woff2"),
+            _browser("GET", f"{app}/intro.mp4", "video/mp4"),
+            _browser("GET", f"{app}/favicon.ico", ""),
+            _browser("GET", "data:image/png;base64,AAAA", "image/png"),
+            _browser("POST", f"{app}/items", "application/json", body={"name": "a"}, status=201),
+            _browser("GET", f"{app}/items", "application/json", dest="empty"),
+        ],
+    )
+    imported = read_har_import(path)
+    assert [(r.method, r.path) for r in imported.requests] == [
+        ("POST", "/items"),
+        ("GET", "/items"),
+    ]
+    assert [item.reason for item in imported.left_out] == [
+        "document (text/html)",
+        "script (application/javascript)",
+        "stylesheet (Sec-Fetch-Dest: style)",
+        "image (image/png)",
+        "font (font/woff2)",
+        "media (video/mp4)",
+        "image (favicon.ico)",
+        "not HTTP",
+    ]
+    summary = imported.summary()
+    assert summary[0] == (
+        "2 API calls of 10 entries; left out 8: 2 images, 1 document, 1 script, 1 stylesheet, "
+        "1 font, 1 media, 1 not HTTP"
+    )
+    assert f"  left out GET {app}/index.html: document (text/html)" in summary
 
 
 def test_a_bad_har_names_the_entry(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from harness.record.proxy import RecordingProxy
 from harness.record.recorder import Recorder
 from harness.record.session import Exchange
 from harness.record.writer import write_scenario
-from harness.scenario.loader import load_text
-from harness.scenario.runner import ScenarioResult, ScenarioRunner
+from harness.scenario.language.loader import load_text
+from harness.scenario.running.runner import ScenarioResult, ScenarioRunner
 
 
 @dataclass(frozen=True)

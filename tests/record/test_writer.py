@@ -6,8 +6,8 @@ import json
 
 from harness.record.session import Exchange
 from harness.record.writer import write_scenario
-from harness.scenario.loader import load_text
-from harness.scenario.matchers import match
+from harness.scenario.language.loader import load_text
+from harness.scenario.language.matchers import match
 from harness.targets.base import CapturedNotification
 
 ITEM_ID = "3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60"

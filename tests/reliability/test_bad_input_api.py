@@ -1,7 +1,7 @@
 """Malformed requests to the deployed reference API: each is a 4xx naming the field, without a
 traceback, and a refused write leaves the table and its stream as they were.
 
-Every generated request breaks exactly one rule of the items API (README, "Items API"), so the
+Every generated request breaks exactly one rule of the items API (docs/reference-app.md, "Items API"), so the
 answer it must get is known: a 400 whose message starts with the field at fault.
 """
 

@@ -335,8 +335,15 @@ def test_a_start_key_that_does_not_match_the_schema_is_refused(world: World) -> 
         ({"N": "1e126"}, "Number overflow. Attempting to store a number with magnitude larger"),
         ({"N": "1e-131"}, "Number underflow. Attempting to store a number with magnitude smaller"),
         ({"NULL": False}, "One or more parameter values were invalid: Null attribute value types"),
-        ({"BS": []}, "One or more parameter values were invalid: An binary set  may not be empty"),
-        ({"NS": []}, "One or more parameter values were invalid: An number set  may not be empty"),
+        # an empty set: AWS's wording since 2026 (moto's tests, verified against AWS, agree)
+        *(
+            (
+                {kind: []},
+                "1 validation error detected: One or more parameter values were invalid: "
+                f"An {word} set  may not be empty",
+            )
+            for kind, word in (("BS", "binary"), ("NS", "number"), ("SS", "string"))
+        ),
         (
             {"SS": ["a", "a"]},
             "One or more parameter values were invalid: Input collection [a, a] contains",
@@ -354,4 +361,33 @@ def test_a_value_dynamodb_cannot_store_is_refused(
     with pytest.raises(ClientError) as caught:
         world.dynamodb.put_item(TableName=world.table, Item={**KEY, "z": value})
     assert assert_aws_refusal(caught.value, {"ValidationException"}).startswith(message)
+    snapshot.assert_unchanged()
+
+
+def test_empty_expression_attribute_values_are_refused_as_aws_words_it(world: World) -> None:
+    snapshot = world.snapshot()
+    with pytest.raises(ClientError) as caught:
+        world.dynamodb.update_item(
+            TableName=world.table,
+            Key=KEY,
+            UpdateExpression="SET x = :s",
+            ExpressionAttributeValues={},
+        )
+    message = assert_aws_refusal(caught.value, {"ValidationException"})
+    assert message == "1 validation error detected: ExpressionAttributeValues must not be empty"
+    with pytest.raises(ClientError) as caught:
+        world.dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": world.table,
+                        "Key": KEY,
+                        "UpdateExpression": "SET x = :s",
+                        "ExpressionAttributeValues": {},
+                    }
+                }
+            ]
+        )
+    message = assert_aws_refusal(caught.value, {"ValidationException"})
+    assert message == "ExpressionAttributeValues must not be empty"
     snapshot.assert_unchanged()

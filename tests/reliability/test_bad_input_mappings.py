@@ -1,9 +1,10 @@
 """Malformed CreateEventSourceMapping / UpdateEventSourceMapping calls: a typed 4xx, no mapping
 created by a refused create, and a refused update leaves the mapping's configuration unchanged.
 
-Each example breaks one or more rules of the README's parameter table (out-of-range numbers,
-wrong types, unknown starting positions, junk filter patterns and destinations, stream-only
-parameters on a queue), sent past boto3's own checks.
+Each example breaks one or more rules of the parameter table in
+docs/engine/event-source-mappings.md (out-of-range numbers, wrong types, unknown starting
+positions, junk filter patterns and destinations, stream-only parameters on a queue), sent past
+boto3's own checks.
 """
 
 from __future__ import annotations

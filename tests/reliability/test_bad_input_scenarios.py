@@ -21,9 +21,9 @@ from bad_input_support import assert_no_leak
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.scenario.errors import ScenarioFileError
-from harness.scenario.loader import find_scenario_files, load_file, load_paths, load_text
-from harness.scenario.model import STEP_KINDS
+from harness.scenario.language.errors import ScenarioFileError
+from harness.scenario.language.loader import find_scenario_files, load_file, load_paths, load_text
+from harness.scenario.language.model import STEP_KINDS
 
 FILE = "broken.scenario.yaml"
 

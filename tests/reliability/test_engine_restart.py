@@ -32,8 +32,8 @@ from waiting import wait_until
 
 from harness.config import Settings, load_settings
 from harness.engine import Engine
-from harness.scenario.loader import load_file
-from harness.scenario.runner import ScenarioResult, ScenarioRunner
+from harness.scenario.language.loader import load_file
+from harness.scenario.running.runner import ScenarioResult, ScenarioRunner
 from harness.stack.state import StackState, StateStore
 from harness.targets import commands
 from harness.targets.embedded import EmbeddedTarget
@@ -72,9 +72,9 @@ def _up(settings: Settings) -> list[str]:
     return lines
 
 
-def _run_scenario(url: str, folder: Path) -> tuple[ScenarioResult, set[str]]:
+def _run_scenario(url: str, folder: Path, stack: str) -> tuple[ScenarioResult, set[str]]:
     """Run a reference scenario against the stack `up` recorded; its result and topics."""
-    target = EmbeddedTarget(url=url, state_dir=folder / STATE_DIR)
+    target = EmbeddedTarget(url=url, stack_name=stack, state_dir=folder / STATE_DIR)
     target.start()
     try:
         scenario = load_file(SCENARIOS / "notifications.scenario.yaml")[0]
@@ -103,7 +103,7 @@ def test_engine_killed_between_scenarios_then_restarted(
     port = int(first.url.rsplit(":", 1)[1])
     settings = load_settings({"port": port, "template": str(TEMPLATE)}, cwd=tmp_path)
     _up(settings)
-    result, _ = _run_scenario(first.url, tmp_path)
+    result, _ = _run_scenario(first.url, tmp_path, settings.stack_prefix)
     assert result.outcome == "passed", result.message
     first_run = result.run_id
     old_workers = workers_of(first.process.pid)
@@ -117,12 +117,13 @@ def test_engine_killed_between_scenarios_then_restarted(
     engines.append(second)
     assert second.url == first.url
     lines = _up(settings)  # the same state directory: it names the dead engine's stack
+    stack = settings.stack_prefix  # the template's folder name
     assert lines[0] == (
-        "stack harness was deployed to an engine that has stopped or was reset since: "
+        f"stack {stack} was deployed to an engine that has stopped or was reset since: "
         "its resources went with it; state cleared"
     ), lines
-    assert lines[1].startswith("stack harness deployed to embedded"), lines
-    result, topics = _run_scenario(second.url, tmp_path)
+    assert lines[1].startswith(f"stack {stack} deployed to embedded"), lines
+    result, topics = _run_scenario(second.url, tmp_path, settings.stack_prefix)
     assert result.outcome == "passed", result.message
 
     # the new engine has only the second scenario's notifications, and fresh workers
@@ -152,7 +153,9 @@ def test_down_forgets_a_stack_whose_engine_has_stopped_since(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     path = StateStore(tmp_path / STATE_DIR).save(_state("a-stopped-engine", engine.url))
-    settings = load_settings({"port": engine.port, "template": str(TEMPLATE)}, cwd=tmp_path)
+    settings = load_settings(
+        {"port": engine.port, "template": str(TEMPLATE), "stack_prefix": "harness"}, cwd=tmp_path
+    )
     lines: list[str] = []
 
     commands.down(settings, lines.append)

@@ -19,8 +19,8 @@ import pytest
 from pipeline_support import Pipeline
 
 from harness.engine import moto_seam
-from harness.scenario.loader import load_text
-from harness.scenario.runner import ScenarioRunner
+from harness.scenario.language.loader import load_text
+from harness.scenario.running.runner import ScenarioRunner
 from harness.targets.base import StackOutputs
 from harness.targets.embedded import EmbeddedTarget
 

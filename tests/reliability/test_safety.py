@@ -55,8 +55,8 @@ from harness.engine import Engine
 from harness.engine.kernel import loopback_guard
 from harness.engine.serve import ServeError, serve
 from harness.record.control import STATE_FILE as RECORD_STATE_FILE
-from harness.scenario.loader import load_file
-from harness.scenario.runner import ScenarioRunner
+from harness.scenario.language.loader import load_file
+from harness.scenario.running.runner import ScenarioRunner
 from harness.targets import commands
 from harness.targets.embedded import EmbeddedTarget
 from harness.targets.localstack import LocalStackTarget

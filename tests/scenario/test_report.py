@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.scenario.report import (
+from harness.scenario.reporting.report import (
     RunReport,
     ScenarioReport,
     TimelineEvent,
@@ -61,6 +61,34 @@ def test_report_html_is_self_contained_and_escaped() -> None:
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "delete notifies &lt;twice&gt;" in page  # user text is escaped
     assert "1 passed, 1 failed" in page
+
+
+def _long_logs(lines: int = 80) -> dict[str, str]:
+    return {"logs": "".join(f"START RequestId: {i:04d} <log line>\n" for i in range(lines))}
+
+
+def test_long_details_of_passing_scenarios_live_on_their_own_page(tmp_path: Path) -> None:
+    report = _report()
+    passed, failed = report.scenarios
+    passed.events[1] = TimelineEvent("function", "ItemsApiFunction ok", step=0, detail=_long_logs())
+    failed.events.append(TimelineEvent("function", "NotifierFunction failed", detail=_long_logs()))
+    stale = tmp_path / "report-details" / "s7.html"
+    stale.parent.mkdir()
+    stale.write_text("an earlier report's page")
+
+    path = write_html(report, tmp_path / "report.html")
+    page = path.read_text()
+    # the passing scenario's logs are a link; the failure's are in the page, whole
+    assert page.count("START RequestId: 0079") == 1
+    assert '<a class="whole" href="report-details/s0.html#s0e1">details (2.' in page
+    assert "&lt;log line&gt;" in page and '"START RequestId' in page  # quotes left as they are
+    own = (tmp_path / "report-details" / "s0.html").read_text()
+    assert 'id="s0e1"' in own and "START RequestId: 0079 &lt;log line&gt;" in own
+    assert '<a href="../report.html#s0">back to the report</a>' in own
+    assert not stale.exists() and not (tmp_path / "report-details" / "s1.html").exists()
+    # without long details, no page is written beside the report
+    write_html(_report(), path)
+    assert list((tmp_path / "report-details").iterdir()) == []
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.engine import Engine
-from harness.scenario.loader import load_text
-from harness.scenario.runner import ScenarioRunner
+from harness.scenario.language.loader import load_text
+from harness.scenario.running.runner import ScenarioRunner
 from harness.targets.base import StackOutputs
 from harness.targets.embedded import EmbeddedTarget
 

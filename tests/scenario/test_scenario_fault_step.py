@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.scenario.errors import ScenarioFileError
-from harness.scenario.loader import load_text
-from harness.scenario.model import FaultStep
+from harness.scenario.language.errors import ScenarioFileError
+from harness.scenario.language.loader import load_text
+from harness.scenario.language.model import FaultStep
 
 
 def fault_scenario(fault: str) -> str:

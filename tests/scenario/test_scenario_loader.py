@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import re
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
@@ -11,16 +10,17 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness.scenario.errors import ScenarioFileError
-from harness.scenario.loader import (
+from harness.scenario.language.collection_matchers import Contains, Unordered
+from harness.scenario.language.errors import ScenarioFileError
+from harness.scenario.language.loader import (
     find_scenario_files,
     load_file,
     load_paths,
     load_text,
     scenario_schema,
 )
-from harness.scenario.matchers import Absent, AnyValue, Regex, TypeIs
-from harness.scenario.model import (
+from harness.scenario.language.matchers import Absent, AnyValue, Regex, Timestamp, TypeIs
+from harness.scenario.language.model import (
     MISSING,
     ExpireStep,
     FaultStep,
@@ -32,7 +32,6 @@ from harness.scenario.model import (
     StreamStep,
     TableStep,
 )
-from harness.scenario.variables import STACK_VARIABLES
 
 EVERY_KIND = """\
 name: every step kind
@@ -217,6 +216,33 @@ def test_resolving_a_step_substitutes_variables_from_the_run(tmp_path: Path) -> 
     assert other.queue == "SKU-r1-queue"
 
 
+def test_collection_tags_hold_their_values_and_resolve_variables(tmp_path: Path) -> None:
+    text = """\
+    name: listing
+    vars: {lamp: "lamp-{run_id}"}
+    steps:
+      - request: {method: GET, path: /items}
+        expect:
+          json: !contains
+            items:
+              - {id: "{lamp}", createdAt: !timestamp , tags: !unordered [a, "{lamp}"]}
+    """
+    (scenario,) = load_file(write(tmp_path, dedent(text)))
+    written = scenario.steps[0]
+    assert isinstance(written, RequestStep)
+    assert written.expect.json == Contains(
+        {"items": [{"id": "{lamp}", "createdAt": Timestamp(), "tags": Unordered(["a", "{lamp}"])}]}
+    )
+    resolved = written.resolve(scenario.new_scope({}, run_id="r1"))
+    assert resolved.expect.json == Contains(
+        {
+            "items": [
+                {"id": "lamp-r1", "createdAt": Timestamp(), "tags": Unordered(["a", "lamp-r1"])}
+            ]
+        }
+    )
+
+
 def test_a_file_holds_one_scenario_per_document(tmp_path: Path) -> None:
     text = """\
     name: first
@@ -296,7 +322,7 @@ MALFORMED = {
         4,
         "steps[1].reqest",
         "expected a step with exactly one kind: request, notifications, no_notifications, table, "
-        "stream, queue, invoke, expire, fault, found the unknown step kind 'reqest' (did you mean request?)",
+        "stream, queue, invoke, expire, fault, fire, found the unknown step kind 'reqest' (did you mean request?)",
     ),
     "two step kinds": (
         "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expire: {key: {id: 1}}\n",
@@ -430,7 +456,43 @@ MALFORMED = {
         "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n      body: !anystr\n",
         5,
         "steps[0].expect.body",
-        "expected a known tag: !any, !absent, !re PATTERN or !type NAME, found the unknown tag !anystr",
+        "expected a known tag: !any, !absent, !re PATTERN, !type NAME or !timestamp, found the "
+        "unknown tag !anystr",
+    ),
+    "!unordered on a mapping": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: !unordered {a: 1}\n",
+        5,
+        "steps[0].expect.json",
+        "expected !unordered before a list, found !unordered on a mapping",
+    ),
+    "!contains on a single value": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      body: !contains lamp\n",
+        5,
+        "steps[0].expect.body",
+        "expected !contains before a list or a mapping (!contains [...]), found !contains lamp",
+    ),
+    "unknown tag on a list": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: !anyorder [1, 2]\n",
+        5,
+        "steps[0].expect.json",
+        "expected a plain list or one tagged !unordered, !contains, found the tag !anyorder",
+    ),
+    "!timestamp with a value": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: {at: !timestamp iso}\n",
+        5,
+        "steps[0].expect.json.at",
+        "expected !timestamp alone, with no value after it, found !timestamp iso",
+    ),
+    "undefined variable inside !contains": (
+        "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n"
+        "      json: !contains\n        items: [{id: '{nope}'}]\n",
+        6,
+        "steps[0].expect.json.items[0].id",
+        "found {nope}, which is not defined here",
     ),
     "!any with a value": (
         "name: a\nsteps:\n  - request: {method: GET, path: /x}\n    expect:\n      body: !any thing\n",
@@ -554,32 +616,6 @@ def test_runner_variables_can_be_declared_known() -> None:
     assert load_text(text, known_variables={"tenant"})[0].name == "a"
 
 
-def readme_examples() -> list[str]:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("<!-- section:scenarios -->")[1].split("<!-- /section:scenarios -->")[0]
-    return re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)
-
-
-def test_the_readme_examples_are_valid_scenarios() -> None:
-    examples = readme_examples()
-    assert len(examples) >= 3
-    for number, example in enumerate(examples):
-        # examples are documents or lists of steps; wrap step lists into a scenario
-        text = (
-            example
-            if example.lstrip().startswith(("name:", "#"))
-            else (
-                "name: example\nsteps:\n" + "".join(f"  {line}\n" for line in example.splitlines())
-            )
-        )
-        scenarios = load_text(
-            text,
-            f"README example {number + 1}",
-            known_variables={*STACK_VARIABLES, "item_id"},
-        )
-        assert scenarios
-
-
 def test_errors_survive_pickling_for_worker_processes(tmp_path: Path) -> None:
     error = error_of(tmp_path, "name: a\nsteps: []\n")
     copy = pickle.loads(pickle.dumps(error))
@@ -595,7 +631,7 @@ def test_errors_survive_pickling_for_worker_processes(tmp_path: Path) -> None:
 
 
 def _read_both(text: str, file: str) -> tuple[Any, Any]:
-    from harness.scenario import yaml_source
+    from harness.scenario.language import yaml_source
 
     fast = yaml_source._read_with(yaml_source._FastScenarioYamlLoader(text), text, file)
     pure = yaml_source._read_with(None, text, file)
@@ -614,7 +650,7 @@ def _comparable(read: Any) -> Any:
     "path", sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.scenario.yaml"))
 )
 def test_the_fast_reader_gives_what_the_pure_reader_gives(path: Path) -> None:
-    from harness.scenario import yaml_source
+    from harness.scenario.language import yaml_source
 
     text = path.read_text()
     assert yaml_source._fast_loader_can_read(text), "the reference files take the fast path"
@@ -623,7 +659,7 @@ def test_the_fast_reader_gives_what_the_pure_reader_gives(path: Path) -> None:
 
 
 def test_text_the_fast_reader_must_not_see_goes_to_the_pure_reader() -> None:
-    from harness.scenario import yaml_source
+    from harness.scenario.language import yaml_source
 
     assert not yaml_source._fast_loader_can_read("name: a\x00b\n")
     deep = "steps: " + "[" * (yaml_source.MAX_DEPTH + 1) + "]" * (yaml_source.MAX_DEPTH + 1)

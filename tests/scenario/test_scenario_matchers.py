@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from harness.scenario.matchers import (
+from harness.scenario.language.collection_matchers import Contains, Unordered
+from harness.scenario.language.matchers import (
     Absent,
     AnyValue,
     Mismatch,
     Regex,
+    Timestamp,
     TypeIs,
     format_path,
     match,
@@ -159,8 +161,12 @@ def test_ordered_entries_out_of_order_fail_with_a_reason() -> None:
     result = match_each([{"n": 1}, {"n": 2}], seen)
     assert not result.ok
     assert [m.index for m in result.misses] == [1]
-    assert [str(x) for x in result.misses[0].mismatches] == [
-        "(value): matches only observations before the previous entry's (ordered)"
+    (miss,) = result.misses
+    # entry [1] matches observation 1 (index 0), before observation 2 that entry [0] took
+    assert (miss.candidate, miss.out_of_order) == (0, (0, 1))
+    assert [str(x) for x in miss.mismatches] == [
+        "(value): matches only observation 1, which comes before observation 2 that entry [0] "
+        "matched: entries match in the order written (`ordered: false` matches them in any order)"
     ]
     assert match_each([{"n": 1}, {"n": 2}], seen, ordered=False).ok
 
@@ -186,3 +192,83 @@ def test_a_missed_entry_reports_the_closest_observation() -> None:
 def test_a_missed_entry_with_no_observation_has_no_candidate() -> None:
     result = match_each([{"a": 1}], [])
     assert result.misses[0].candidate is None and not result.ok
+
+
+# -- !timestamp, !unordered, !contains ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-11-27T05:00:00.123Z", "2026-11-27T05:00:00Z", "2026-11-27T05:00+01:00",
+     "2026-11-27T05:00:00.123456789-0800", "2026-02-28T23:59:59"],
+)  # fmt: skip
+def test_timestamp_accepts_iso_8601_date_times(text: str) -> None:
+    assert match(Timestamp(), text) == []
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-27", "2026-11-27 05:00:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00Z",
+              "2026-11-27T24:30:00Z", "yesterday", 1795000000, None],
+)  # fmt: skip
+def test_timestamp_refuses_anything_else(value: object) -> None:
+    assert problems(Timestamp(), value) == [
+        f"(value): expected an ISO 8601 date and time, got {show(value)}"
+    ]
+
+
+def test_unordered_needs_the_same_elements_in_any_order() -> None:
+    expected = Unordered([{"id": "a"}, {"id": "b", "n": 2}])
+    assert match(expected, [{"id": "b", "n": 2, "x": 0}, {"id": "a"}]) == []
+    assert problems(expected, [{"id": "a"}]) == [
+        '(value): expected a list of 2 items in any order, got 1: [{"id": "a"}]'
+    ]
+    assert problems(expected, [{"id": "b", "n": 3}, {"id": "a"}]) == [
+        "[0].n: expected 2, got 3 (the closest element to !unordered entry [1])"
+    ]
+    assert problems(expected, {"id": "a"}) == [
+        '(value): expected a list (in any order), got {"id": "a"}'
+    ]
+
+
+def test_unordered_uses_each_element_once() -> None:
+    assert problems(Unordered(["a", "a"]), ["a", "b"]) == [
+        '[1]: expected "a", got "b" (the closest element to !unordered entry [1])'
+    ]
+    # a greedy choice (entry 0 takes "a") would leave entry 1 without a match
+    assert match(Unordered([AnyValue(), "a"]), ["a", "b"]) == []
+
+
+def test_contains_allows_other_elements_and_any_order() -> None:
+    listing = {"items": [{"id": "x"}, {"id": "b", "n": 2}, {"id": "a"}], "next": None}
+    assert match(Contains({"items": [{"id": "a"}, {"id": "b"}]}), listing) == []
+    assert match(Contains([{"id": "a"}]), listing["items"]) == []
+    assert problems(Contains({"items": [{"id": "a"}, {"id": "c"}]}), listing) == [
+        'items[0].id: expected "c", got "x" (the closest element to !contains entry [1])'
+    ]
+    assert problems(Contains({"items": [{"id": "a"}, {"id": "a"}]}), {"items": [{"id": "a"}]}) == [
+        "items: no element for !contains entry [1] (it matches only elements other entries "
+        'took): {"id": "a"}'
+    ]
+    assert problems(Contains([1]), []) == ["(value): no element for !contains entry [0]: 1"]
+    assert problems(Contains({"gone": Absent(), "items": "x"}), {"gone": 1, "items": []}) == [
+        "gone: expected no such key, got 1",
+        'items: expected "x", got []',
+    ]
+
+
+def test_contains_reaches_lists_at_every_depth_but_keeps_explicit_matchers() -> None:
+    expected = Contains({"a": {"tags": ["red"]}, "b": Unordered([1, 2])})
+    assert match(expected, {"a": {"tags": ["blue", "red"]}, "b": [2, 1]}) == []
+    assert problems(expected, {"a": {"tags": ["red"]}, "b": [2, 1, 3]}) == [
+        "b: expected a list of 2 items in any order, got 3: [2, 1, 3]"
+    ]
+    # outside !contains, a plain list still needs its exact elements in order
+    assert problems({"tags": ["red"]}, {"tags": ["blue", "red"]}) != []
+
+
+def test_collection_matchers_compare_by_value_and_show_as_tags() -> None:
+    assert Contains([1]) == Contains([1]) and Contains([1]) != Unordered([1])
+    assert hash(Unordered(["a"])) == hash(Unordered(["a"]))
+    assert show({"a": Contains({"b": [1]}), "c": Timestamp()}) == (
+        '{"a": !contains {"b": [1]}, "c": !timestamp}'
+    )

@@ -11,8 +11,8 @@ import pytest
 from runner_support import MiniStack, PlainTarget, mini_stack
 
 from harness.engine import Engine
-from harness.scenario.loader import load_text
-from harness.scenario.runner import ScenarioResult, ScenarioRunner
+from harness.scenario.language.loader import load_text
+from harness.scenario.running.runner import ScenarioResult, ScenarioRunner
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +139,26 @@ steps:
         'json.message: expected no such key, got "not found"',
     ]
     assert f"GET /items/none-{result.run_id} answered 404" in result.message
+
+
+def test_entries_out_of_order_say_where_each_matched_and_how_to_loosen(stack: MiniStack) -> None:
+    result = run(
+        stack,
+        """\
+name: written in the wrong order
+steps:
+  - request: {method: POST, path: /items, json: {n: 1}}
+  - request: {method: POST, path: /items, json: {n: 2}}
+  - notifications:
+      match: [{message: {new: {n: 2}}}, {message: {new: {n: 1}}}]
+""",
+    )
+    assert result.outcome == "failed"
+    assert (
+        "match[1] matched none of the 2 new notifications; match[1] matches only notification 1, "
+        "which comes before notification 2 that match[0] matched: entries match in the order "
+        "written (add `ordered: false` to the step to match them in any order)"
+    ) in result.message
 
 
 def test_count_counts_every_new_notification_once_idle(stack: MiniStack) -> None:

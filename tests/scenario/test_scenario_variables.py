@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from harness.scenario.durations import format_duration, parse_duration
-from harness.scenario.errors import DurationError, UndefinedVariableError
-from harness.scenario.matchers import Regex, match
-from harness.scenario.variables import VariableScope, as_text, references
+from harness.scenario.language.durations import format_duration, parse_duration
+from harness.scenario.language.errors import DurationError, UndefinedVariableError
+from harness.scenario.language.matchers import Regex, match
+from harness.scenario.language.variables import VariableScope, as_text, references
 
 
 def test_a_whole_string_reference_keeps_the_variable_type() -> None:

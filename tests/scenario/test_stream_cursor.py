@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.engine import Engine
-from harness.scenario.observations import StreamCursor
+from harness.scenario.running.observations import StreamCursor
 
 
 class CountingStreams:

@@ -19,10 +19,10 @@ import pytest
 import requests
 
 from harness.engine import Engine
-from harness.scenario.errors import ScenarioFileError
-from harness.scenario.loader import find_scenario_files, load_file
-from harness.scenario.model import Scenario
-from harness.scenario.runner import ScenarioResult, ScenarioRunner
+from harness.scenario.language.errors import ScenarioFileError
+from harness.scenario.language.loader import find_scenario_files, load_file
+from harness.scenario.language.model import Scenario
+from harness.scenario.running.runner import ScenarioResult, ScenarioRunner
 from harness.targets.base import StackOutputs
 from harness.targets.embedded import EmbeddedTarget
 

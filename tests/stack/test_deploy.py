@@ -132,7 +132,9 @@ def test_unsupported_types_stop_the_deploy_before_anything_is_created(
     with pytest.raises(UnsupportedResource) as err:
         deployer(tmp_path).deploy(template(tmp_path, resources))
     message = str(err.value)
-    assert "cannot create Stream (AWS::Kinesis::Stream)" in message
+    assert "cannot deploy 1 resource" in message
+    assert "  - Stream (AWS::Kinesis::Stream): Kinesis is not emulated" in message
+    assert "To run the rest locally: give it a Condition that is false locally" in message
     assert "AWS::DynamoDB::Table" in message  # the supported types are listed
     assert thing.events == []
 
@@ -148,7 +150,8 @@ def test_unsupported_types_stop_the_deploy_before_anything_is_created(
         ({"A": {**thing_of(), "DependsOn": ["Nope"]}}, "DependsOn names unknown 'Nope'"),
         (
             {"A": thing_of(Colour="red")},
-            r"A \(Test::Thing\): the harness deployer does not support the property Colour",
+            r"A \(Test::Thing\): the property Colour is not supported by the harness deployer: "
+            r"leave it out locally with `!If \[OnAws",
         ),
     ],
 )
@@ -256,8 +259,8 @@ def test_code_is_packaged_for_the_python_the_target_runs_it_on(
     run = deploy_module._DeployRun(target_deployer, stack, {})
     run.package_code(run.plan())
     assert packaged_for == ["python3.11"], "one package per code folder, built for 3.11"
-    assert target_deployer.notes == [
+    assert target_deployer.notices == [
         "Fn declares python3.12: python3.12 runs on 3.11 here",
         "Other declares python3.12: python3.12 runs on 3.11 here",
     ]
-    assert target_deployer.notes[0] in logged
+    assert f"note: {target_deployer.notices[0]}" in logged

@@ -119,3 +119,27 @@ def test_a_zip_is_used_as_it_is_and_a_missing_path_is_named(tmp_path: Path) -> N
     assert packaged.zip_path == ready and packaged.read() == ready.read_bytes()
     with pytest.raises(PackagingError, match=r"neither a directory nor a \.zip"):
         FunctionPackager(tmp_path / "cache").package(tmp_path / "missing")
+
+
+def test_a_python_layer_is_built_into_python_with_its_requirements(tmp_path: Path) -> None:
+    source = tmp_path / "layer"
+    (source / "helpers").mkdir(parents=True)
+    (source / "helpers" / "__init__.py").write_text("NAME = 'helpers'\n")
+    (source / "requirements.txt").write_text("harnessprobe==1.0\n")
+    cache = tmp_path / "cache"
+    make_wheel(cache / "wheels")
+    packager = FunctionPackager(cache)
+
+    built = packager.package_layer(source, "python3.12")
+    with zipfile.ZipFile(built.zip_path) as archive:
+        names = set(archive.namelist())
+        assert archive.read("python/harnessprobe/__init__.py") == b"VALUE = 42\n"
+    assert {"python/helpers/__init__.py", "python/requirements.txt"} <= names
+    assert not [name for name in names if not name.startswith("python/")]
+
+    # the same folder as a function (or as a layer laid out by hand) is a different package
+    function = packager.package(source, "python3.12")
+    assert function.content_hash != built.content_hash
+    as_is = packager.package_layer(source, None)
+    with zipfile.ZipFile(as_is.zip_path) as archive:
+        assert sorted(archive.namelist()) == ["helpers/__init__.py", "requirements.txt"]

@@ -74,6 +74,26 @@ Resources:
         - PolicyName: read
           PolicyDocument:
             Statement: [{Effect: Allow, Action: dynamodb:GetItem, Resource: !GetAtt Table.Arn}]
+  ExtraPolicy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: extra
+      Roles: [!Ref Role]
+      PolicyDocument:
+        Version: 2012-10-17
+        Statement: [{Effect: Allow, Action: sns:Publish, Resource: !Ref Topic}]
+  SharedPolicy:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [!Ref Role]
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: sqs:SendMessage, Resource: !GetAtt Queue.Arn}]
+  TopicPolicy:
+    Type: AWS::SNS::TopicPolicy
+    Properties:
+      Topics: [!Ref Topic]
+      PolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: events.amazonaws.com}, Action: sns:Publish, Resource: !Ref Topic}]
   Function:
     Type: AWS::Lambda::Function
     Properties:
@@ -168,15 +188,25 @@ def test_every_type_is_created_as_declared_and_removed_without_trace(
     )
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=ids["Topic"])["Subscriptions"]
     assert len(subscriptions) == 2  # the inline one and the Subscription resource
+    topic_policy = sns.get_topic_attributes(TopicArn=ids["Topic"])["Attributes"]["Policy"]
+    assert (
+        json.loads(topic_policy)["Statement"][0]["Principal"]["Service"] == "events.amazonaws.com"
+    )
     filtered = sns.get_subscription_attributes(SubscriptionArn=ids["Filtered"])["Attributes"]
     assert filtered["RawMessageDelivery"] == "true"
     assert json.loads(filtered["FilterPolicy"]) == {"event": ["deleted"]}
 
     iam = client("iam")
     role = ids["Role"]
-    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["read"]
+    assert sorted(iam.list_role_policies(RoleName=role)["PolicyNames"]) == ["extra", "read"]
+    extra = iam.get_role_policy(RoleName=role, PolicyName="extra")["PolicyDocument"]
+    assert extra["Version"] == "2012-10-17"  # written unquoted: a string, not a date
     managed = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
-    assert [p["PolicyName"] for p in managed] == ["AWSLambdaBasicExecutionRole"]
+    assert sorted(p["PolicyName"] for p in managed) == [
+        "AWSLambdaBasicExecutionRole",
+        f"{stack}-SharedPolicy",
+    ]
+    assert ids["SharedPolicy"].endswith(f":policy/{stack}-SharedPolicy")
 
     lam = client("lambda")
     config = lam.get_function_configuration(FunctionName=ids["Function"])
@@ -199,9 +229,15 @@ def test_every_type_is_created_as_declared_and_removed_without_trace(
     stages = {s["stageName"]: s for s in apigw.get_stages(restApiId=ids["Api"])["item"]}
     assert set(stages) == {"Stage", "Prod"} and stages["Prod"]["variables"] == {"mode": "test"}
     assert outputs.api_url == f"{target.endpoint_url}/restapis/{ids['Api']}/Prod/_user_request_"
+    # the Output names AWS's URL; on the engine, the engine's URL for the same API stage
+    assert target.state is not None
     assert (
-        outputs.outputs["Url"] == f"https://{ids['Api']}.execute-api.us-east-1.amazonaws.com/Prod"
+        target.state.outputs["Url"]
+        == f"https://{ids['Api']}.execute-api.us-east-1.amazonaws.com/Prod"
     )
+    assert outputs.outputs["Url"] == f"{target.endpoint_url}/_aws/execute-api/{ids['Api']}/Prod"
+    described = client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == outputs.outputs
 
     target.destroy()
     assert client("dynamodb").list_tables()["TableNames"] == []
@@ -211,6 +247,10 @@ def test_every_type_is_created_as_declared_and_removed_without_trace(
     assert client("apigateway").get_rest_apis()["items"] == []
     with pytest.raises(ClientError):
         iam.get_role(RoleName=role)
+    with pytest.raises(ClientError, match="does not exist"):
+        client("cloudformation").describe_stacks(StackName=stack)
+    with pytest.raises(ClientError):
+        iam.get_policy(PolicyArn=ids["SharedPolicy"])
     assert StateStore(tmp_path / "state").load("embedded", target.stack_name) is None
 
 

@@ -50,7 +50,7 @@ def test_short_form_tags_and_plain_cloudformation_are_read(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Resources: [unclosed", "not valid YAML or JSON"),
+        ("Resources: [unclosed", r"template.yaml, line 1, column 21: not valid YAML: expected"),
         ("- a list", "a template is a mapping"),
         ("Description: nothing", "the template has no Resources"),
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from harness.targets.embedded import EmbeddedTarget
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
+HELLO_APP = REPO / "tests" / "stack" / "apps" / "http_hello"
 
 
 @pytest.fixture
@@ -51,6 +53,17 @@ def test_up_deploys_to_the_running_engine_and_down_removes_it(
     assert lines["table"] == f"{prefix}-ItemsTable"
     created = requests.post(lines["api"] + "/items", json={"name": "cli"}, timeout=30)
     assert created.status_code == 201, created.text
+    # the template's Outputs, an API's AWS URL given as the engine's URL for it
+    outputs = dict(
+        line.split(None, 1)[1].split(" = ", 1)
+        for line in up.output.splitlines()
+        if line.startswith("  output ")
+    )
+    assert set(outputs) == {"ApiUrl", "TableName", "TopicArn", "FailureQueueUrl"}
+    assert outputs["TableName"] == f"{prefix}-ItemsTable"
+    assert outputs["ApiUrl"].startswith(f"{fresh_engine.url}/_aws/execute-api/")
+    item = requests.get(f"{outputs['ApiUrl']}/items/{created.json()['id']}", timeout=30)
+    assert item.status_code == 200 and item.json()["name"] == "cli"
     state = json.loads((in_tmp / ".harness" / "stacks" / f"embedded-{prefix}.json").read_text())
     assert state["stack_name"] == prefix and len(state["resources"]) > 10
 
@@ -82,7 +95,8 @@ def test_a_template_with_an_unsupported_resource_fails_with_its_name(
         main, ["up", "--port", str(engine.port), "--template", str(template)]
     )
     assert result.exit_code == 3  # the stack could not be set up
-    assert "cannot create Stream (AWS::Kinesis::Stream)" in result.output
+    assert "  - Stream (AWS::Kinesis::Stream): Kinesis is not emulated" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_the_aws_target_refuses_without_credentials(
@@ -102,3 +116,58 @@ def test_a_malformed_parameter_is_a_usage_error(in_tmp: Path) -> None:
     result = CliRunner().invoke(main, ["up", "--parameter", "NoEquals"])
     assert result.exit_code == 4  # a usage error
     assert "expected NAME=VALUE" in result.output
+
+
+def _up_lines(output: str) -> dict[str, str]:
+    return {
+        line.split()[0]: line.split()[1] for line in output.splitlines() if line.startswith("  ")
+    }
+
+
+def test_two_projects_deploy_side_by_side_under_their_folder_names(
+    fresh_engine: Engine, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_seam.provide_aws_managed_policies()
+    port = str(fresh_engine.port)
+    runner = CliRunner()
+    urls = {}
+    for project in ("greeter", "greeter-v2"):  # the same template, logical ids and all
+        shutil.copytree(HELLO_APP, in_tmp / project)
+        up = runner.invoke(main, ["up", "--port", port, "--template", f"{project}/template.yaml"])
+        assert up.exit_code == 0, up.output
+        assert up.output.startswith(f"stack {project} deployed to embedded in ")
+        lines = _up_lines(up.output)
+        # a stack without a table, topic or queue prints no empty line for them
+        assert set(lines) == {"api", "function", "output", "endpoint"}
+        assert lines["function"] == f"{project}-HelloWorldFunction"
+        urls[project] = lines["api"]
+    for url in urls.values():
+        assert requests.get(url + "/hello", timeout=30).json()["message"] == "Hello, world"
+
+    # a project of the same folder name elsewhere collides; the message says what to do
+    shutil.copytree(HELLO_APP, in_tmp / "elsewhere" / "greeter")
+    monkeypatch.chdir(in_tmp / "elsewhere")  # its own state files
+    clash = runner.invoke(main, ["up", "--port", port, "--template", "greeter/template.yaml"])
+    assert clash.exit_code == 3
+    assert "EntityAlreadyExists" in clash.output
+    assert "is a stack named greeter already deployed here from another folder?" in clash.output
+    assert "--stack-prefix NAME" in clash.output
+    named = runner.invoke(
+        main,
+        ["up", "--port", port, "--template", "greeter/template.yaml", "--stack-prefix", "g2"],
+    )
+    assert named.exit_code == 0, named.output
+    monkeypatch.chdir(in_tmp)
+
+    for project in ("greeter", "greeter-v2"):
+        down = runner.invoke(
+            main, ["down", "--port", port, "--template", f"{project}/template.yaml"]
+        )
+        assert f"stack {project} removed from embedded" in down.output
+
+
+def test_a_missing_template_is_named_without_a_traceback(in_tmp: Path, engine: Engine) -> None:
+    result = CliRunner().invoke(main, ["up", "--port", str(engine.port), "--template", "no.yaml"])
+    assert result.exit_code == 3
+    assert "no template no.yaml (give one with --template" in result.output
+    assert "Traceback" not in result.output

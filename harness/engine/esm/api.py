@@ -17,6 +17,8 @@ from ..kernel.wire import WireProtocol, json_response
 from .service import MappingService
 
 _MAPPINGS = re.compile(r"^/2015-03-31/event-source-mappings/?(?P<uuid>[^/]*)/?$")
+#: Lambda's tagging API on a mapping's ARN (other ARNs, functions, stay with moto)
+_MAPPING_TAGS = re.compile(r"^/2017-03-31/tags/(?P<arn>arn:[^/]+:event-source-mapping:[^/]+?)/?$")
 DEFAULT_MAX_ITEMS = 100
 
 
@@ -26,11 +28,38 @@ def routes(service: MappingService, region: str) -> list[Route]:
     def handle(request: Request, groups: Mapping[str, str]) -> Response:
         return handle_api(service, request, groups.get("uuid") or None, region)
 
+    def handle_tags(request: Request, groups: Mapping[str, str]) -> Response:
+        return _tags_api(service, request, groups["arn"])
+
     return [
         Route(
             "lambda event source mappings", handle, path=_MAPPINGS, protocol=WireProtocol.REST_JSON
-        )
+        ),
+        Route(
+            "lambda event source mapping tags",
+            handle_tags,
+            path=_MAPPING_TAGS,
+            methods=frozenset({"GET", "POST", "DELETE"}),
+            protocol=WireProtocol.REST_JSON,
+        ),
     ]
+
+
+def _tags_api(service: MappingService, request: Request, arn: str) -> Response:
+    """ListTags (GET), TagResource (POST, 204) and UntagResource (DELETE, 204) on a mapping."""
+    mapping = service.by_arn(arn)
+    if request.method == "GET":
+        return json_response({"Tags": mapping.list_tags()})
+    if request.method == "POST":
+        tags = _body(request).get("Tags")
+        if not isinstance(tags, dict) or not all(
+            isinstance(key, str) and isinstance(value, str) for key, value in tags.items()
+        ):
+            raise ValidationError("Tags must be a map of strings to strings.")
+        mapping.tag(tags)
+    else:
+        mapping.untag(request.args.getlist("tagKeys"))
+    return Response(status=204)
 
 
 def handle_api(

@@ -179,7 +179,9 @@ def resolve_function(function_name: Any, account_id: str, region: str) -> Functi
     except moto_seam.FunctionNotFound as err:
         shown = f"{unqualified}:{qualifier}" if qualifier else unqualified
         raise ResourceNotFound(f"Function not found: {shown}", status=404) from err
-    arn = f"{spec.arn}:{qualifier}" if qualifier else spec.arn
+    # a version's own ARN is qualified already (``...:function:f:3``): qualify the bare one
+    bare = ":".join(spec.arn.split(":")[:7])
+    arn = f"{bare}:{qualifier}" if qualifier else bare
     return FunctionTarget(
         name=spec.name, qualifier=qualifier, arn=arn, account_id=account_id, region=region
     )
@@ -450,6 +452,12 @@ def _scaling(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, 
     return {"MaximumConcurrency": limit}
 
 
+def mapping_arn(uuid: str, config: MappingConfig) -> str:
+    """The mapping's ARN (in the function's account and region), which tags are kept on."""
+    function = config.function
+    return f"arn:aws:lambda:{function.region}:{function.account_id}:event-source-mapping:{uuid}"
+
+
 def describe(
     uuid: str,
     config: MappingConfig,
@@ -461,9 +469,6 @@ def describe(
 ) -> dict[str, Any]:
     """The mapping as CreateEventSourceMapping, Get, List, Update and Delete return it."""
     function = config.function
-    mapping_arn = (
-        f"arn:aws:lambda:{function.region}:{function.account_id}:event-source-mapping:{uuid}"
-    )
     out: dict[str, Any] = {"BatchSize": config.batch_size}
     if config.is_stream:
         out["BisectBatchOnFunctionError"] = config.bisect_on_error
@@ -471,7 +476,7 @@ def describe(
             "OnFailure": {"Destination": config.on_failure} if config.on_failure else {}
         }
     out["EventSourceArn"] = config.event_source_arn
-    out["EventSourceMappingArn"] = mapping_arn
+    out["EventSourceMappingArn"] = mapping_arn(uuid, config)
     if config.filters:
         out["FilterCriteria"] = config.filters.to_json()
     out["FunctionArn"] = function.arn

@@ -31,6 +31,7 @@ from .config import (
     ResourceConflict,
     ResourceInUse,
     describe,
+    mapping_arn,
     parse_create,
     parse_update,
 )
@@ -66,6 +67,9 @@ class EventSourceMapping:
         self.last_modified = self.created_at
         self.last_result = "No records processed"
         self.state = "Creating"
+        self.arn = mapping_arn(mapping_uuid, config)
+        # Tags given at creation, then TagResource / UntagResource on the mapping's ARN
+        self.tags: dict[str, str] = dict(config.tags)
         self.filter_warnings = config.filters.warnings(config.kind)
         self._lock = threading.Lock()
         self.poller: Poller
@@ -95,6 +99,22 @@ class EventSourceMapping:
             last_modified=self.last_modified,
             last_result=self.last_result,
         )
+
+    def tag(self, tags: dict[str, str]) -> None:
+        """TagResource: add or replace these tags."""
+        with self._lock:
+            self.tags.update(tags)
+
+    def untag(self, keys: list[str]) -> None:
+        """UntagResource: remove these keys (a key that is not there is no error)."""
+        with self._lock:
+            for key in keys:
+                self.tags.pop(key, None)
+
+    def list_tags(self) -> dict[str, str]:
+        """ListTags: a copy of the mapping's tags."""
+        with self._lock:
+            return dict(self.tags)
 
     def note_result(self, ok: bool) -> None:
         """Record how the last batch ended (LastProcessingResult)."""
@@ -241,6 +261,15 @@ class MappingService:
             mapping = self._mappings.get(mapping_uuid)
         if mapping is None:
             raise ResourceNotFound(NOT_FOUND_MESSAGE, status=404)
+        return mapping
+
+    def by_arn(self, arn: str) -> EventSourceMapping:
+        """The mapping an event-source-mapping ARN names (ListTags, TagResource,
+        UntagResource); ResourceNotFoundException, as AWS words it, when there is none."""
+        with self._lock:
+            mapping = self._mappings.get(arn.rsplit(":", 1)[-1])
+        if mapping is None or mapping.arn != arn:
+            raise ResourceNotFound(f"Event source mapping not found: {arn}", status=404)
         return mapping
 
     def all(self) -> list[EventSourceMapping]:

@@ -515,6 +515,8 @@ class ShardLane:
             self._retries = retries
             if part is None:
                 self._last_error = None if retries == 0 else self._last_error
+        if part is None:
+            self.poller.changed()  # the lane may be idle now: let quiesce look at once
 
     def _note_error(self, error: str | None, retries: int) -> None:
         with self._lock:

@@ -241,7 +241,9 @@ class StreamPoller:
     def _lane_pending(self, lane: LaneState, latest: int | None) -> PendingWork | None:
         """A lane's unfinished work, given its shard's latest sequence number."""
         unread = latest is not None and (lane.cursor is None or lane.cursor < latest)
-        if not lane.buffered and not unread and lane.window_end is None:
+        # a batch in flight with nothing buffered is still work: a redelivery of a batch that
+        # just succeeded (its records already taken off the buffer) is about to invoke
+        if not lane.buffered and not unread and lane.window_end is None and not lane.in_flight:
             return None
         first = lane.first_buffered
         if first is None and unread:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from werkzeug.wrappers import Request, Response
 
 from ..kernel.errors import ValidationError
-from ..kernel.routing import HarnessEndpoint, Route
+from ..kernel.routing import HarnessEndpoint, Parameter, Route
 from ..kernel.wire import WireProtocol, json_body, json_response
 from . import api_calls
 from .registry import FaultRegistry, FaultSpecError
@@ -53,9 +53,29 @@ def harness_endpoints(registry: FaultRegistry) -> list[HarnessEndpoint]:
             faults,
             "POST a fault (a JSON object): a function fault {function, error: exception | "
             "timeout | crash | throttle, times?, match?}, a redelivery {function, redeliver: N}, "
-            "or an AWS API fault {service: sns, action, error: <AWS error code>, times?, "
+            "or an AWS API fault {service: sns, action, error: AWS error code, times?, "
             "match?}; answers the armed fault with its id. GET: the faults still armed. "
             'DELETE: disarm them all; answers {"cleared": N}.',
+            (
+                Parameter("function", "the function to fail (name or ARN)", "body"),
+                Parameter(
+                    "error",
+                    "a function fault's kind (exception, timeout, crash, throttle), or the AWS "
+                    "error code an API fault answers with (AuthorizationError, Throttled, ...)",
+                    "body",
+                ),
+                Parameter("times", "how many invocations or requests fail (default 1)", "body"),
+                Parameter(
+                    "match",
+                    "fail only events (or request parameters) that contain this subset",
+                    "body",
+                ),
+                Parameter(
+                    "redeliver", "deliver the next N successful stream batches twice", "body"
+                ),
+                Parameter("service", "an API fault's service: sns", "body"),
+                Parameter("action", "an API fault's action (Publish, PublishBatch, ...)", "body"),
+            ),
         )
     ]
 

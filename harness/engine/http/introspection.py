@@ -9,6 +9,7 @@ declarations the documentation is generated from.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Protocol
@@ -32,11 +33,15 @@ DEFAULT_QUIESCE_SECONDS = 10.0
 # what the engine serves, for GET /_harness/health
 SERVICES = (
     "apigateway",
+    "cloudformation",
     "dynamodb",
     "dynamodbstreams",
+    "events",
     "iam",
     "lambda",
     "logs",
+    "s3",
+    "scheduler",
     "sns",
     "sqs",
     "sts",
@@ -128,14 +133,15 @@ def engine_endpoints(control: EngineControl) -> list[HarnessEndpoint]:
             ("POST",),
             reset,
             "Forget every resource (moto's and the engine's: streams, mappings, records, "
-            "faults) and stop every worker.",
+            "faults) and stop every worker. moto's own POST /moto-api/reset, which moto's "
+            "decorators and many conftests call, does the same.",
         ),
         HarnessEndpoint(
             "/_harness/quiesce",
             ("POST",),
             quiesce,
             "Wait until the pipeline is idle: no stream record, queue message, invocation, "
-            "SNS delivery or API call left unfinished. 200 {idle: true, waitedMs}; 408 with "
+            "SNS delivery, due schedule or API call left unfinished. 200 {idle: true, waitedMs}; 408 with "
             "what is still pending when the timeout passes first.",
             (
                 Parameter(
@@ -171,6 +177,21 @@ def _finite_number(value: object) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(float(value))
     )
+
+
+#: moto's own reset endpoint, which moto's decorators and many users' conftests call
+_MOTO_RESET = re.compile(r"^/moto-api/reset/?$")
+
+
+def moto_reset_route(control: EngineControl) -> Route:
+    """``POST /moto-api/reset`` resets the whole engine, as ``/_harness/reset`` does: reset
+    only moto, and streams, mappings and warm workers of deleted resources would live on."""
+
+    def reset(request: Request, groups: Mapping[str, str]) -> Response:
+        control.reset()
+        return json_response({"status": "ok"})  # moto's answer
+
+    return Route("moto reset", reset, path=_MOTO_RESET, methods=frozenset({"POST"}))
 
 
 class Introspection:
@@ -238,8 +259,8 @@ def _seconds(raw: str) -> float:
 def reference_table(endpoints: Sequence[HarnessEndpoint]) -> str:
     """The endpoints as a Markdown table: method and path, what each does, its parameters.
 
-    The README's ``/_harness/`` reference is this table (a test keeps them equal), so the
-    documentation cannot drift from the code.
+    The documentation's ``/_harness/`` reference (docs/engine/api.md) is this table (a test
+    and ``mkdocs build`` keep them equal), so the documentation cannot drift from the code.
     """
     lines = ["| Method and path | What it does | Parameters |", "|---|---|---|"]
     for endpoint in endpoints:

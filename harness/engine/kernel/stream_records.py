@@ -61,7 +61,7 @@ class StreamRecord:
         """The sequence number as the wire carries it."""
         return format_sequence(self.sequence_number)
 
-    def _dynamodb(self, created: int) -> dict[str, Any]:
+    def _dynamodb(self, created: float) -> dict[str, Any]:
         body: dict[str, Any] = {"ApproximateCreationDateTime": created, "Keys": self.keys}
         if self.new_image is not None:
             body["NewImage"] = self.new_image
@@ -72,7 +72,7 @@ class StreamRecord:
         body["StreamViewType"] = self.view_type
         return body
 
-    def _envelope(self) -> dict[str, Any]:
+    def _envelope(self, created: float) -> dict[str, Any]:
         """What both shapes of a record share."""
         return {
             "eventID": self.event_id,
@@ -80,12 +80,13 @@ class StreamRecord:
             "eventVersion": EVENT_VERSION,
             "eventSource": EVENT_SOURCE,
             "awsRegion": self.region,
-            "dynamodb": self._dynamodb(int(self.created_at)),
+            "dynamodb": self._dynamodb(created),
         }
 
     def to_wire(self) -> dict[str, Any]:
-        """The record as GetRecords returns it (JSON-ready; the timestamp is whole epoch seconds)."""
-        wire = self._envelope()
+        """The record as GetRecords returns it (JSON-ready; the timestamp is whole epoch seconds,
+        an integer, which botocore reads as the timestamp its model declares)."""
+        wire = self._envelope(int(self.created_at))
         if self.user_identity is not None:
             # the Streams API's Identity shape capitalizes its members; Lambda events do not
             wire["userIdentity"] = {
@@ -95,8 +96,11 @@ class StreamRecord:
         return wire
 
     def to_lambda_record(self) -> dict[str, Any]:
-        """The record as a Lambda DynamoDB event carries it (adds eventSourceARN)."""
-        record = {**self._envelope(), "eventSourceARN": self.stream_arn}
+        """The record as a Lambda DynamoDB event carries it (adds eventSourceARN). The
+        timestamp is whole seconds as a JSON number with a fraction (``1733140000.0``): a
+        Python handler gets a float, as on AWS (LocalStack's AWS-validated
+        test_lambda_integration_dynamodbstreams asserts ``isinstance(..., float)``)."""
+        record = {**self._envelope(float(int(self.created_at))), "eventSourceARN": self.stream_arn}
         if self.user_identity is not None:
             record["userIdentity"] = dict(self.user_identity)
         return record

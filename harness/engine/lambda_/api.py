@@ -119,7 +119,9 @@ def harness_endpoints(runtime: LambdaRuntime) -> list[HarnessEndpoint]:
             '{"cleared": N}.',
             (
                 Parameter("function", "only runs of this function (name or ARN)"),
-                Parameter("source", "only runs triggered so: invoke, stream, sqs, sns or api"),
+                Parameter(
+                    "source", "only runs triggered so: invoke, stream, sqs, sns, api, events or s3"
+                ),
                 Parameter("since", "only runs started at or after this time (epoch seconds)"),
             ),
         ),

@@ -71,6 +71,7 @@ def config_key(spec: FunctionSpec) -> tuple[Any, ...]:
         spec.timeout,
         spec.memory_size,
         tuple(sorted(spec.environment.items())),
+        spec.layers,
     )
 
 
@@ -315,6 +316,7 @@ class WorkerPool:
             runtime_dir=choice.layer,
             log_stream=worker.log_stream,
             config_dir=self._root / "no-aws-config",
+            layer_paths=self._code.layer_paths(spec),
             interpreter=choice.interpreter.executable,
         )
         worker.api.start()
@@ -366,7 +368,8 @@ class WorkerPool:
                 self.use_zygote = False
                 return None
             self._zygotes[key] = zygote
-        plan_key = (key[0], str(task_root), repr(sorted(spec.environment)))
+        function_layers = self._code.layer_paths(spec) if self._code is not None else []
+        plan_key = (key[0], str(task_root), repr((sorted(spec.environment), function_layers)))
         plan = self._fork_plans.get(plan_key)
         if plan is None:
             plan = self._fork_plans[plan_key] = fork_plan(
@@ -375,6 +378,7 @@ class WorkerPool:
                 choice.layer,
                 zygote.layer_modules,
                 zygote.other_modules,
+                function_layers,
             )
             if not plan.forked:
                 _log.info("workers of %s start on their own: %s", spec.name, plan.reason)

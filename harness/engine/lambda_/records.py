@@ -17,7 +17,7 @@ class InvocationRecord:
 
     function: str
     request_id: str
-    source: str  # invoke | stream | sns | sqs | api
+    source: str  # invoke | stream | sns | sqs | api | events | s3
     payload: bytes  # the event, as JSON
     started_at: float
     result: Any = None

@@ -52,7 +52,8 @@ if guard:  # the engine runs loopback only: so does its function (harness/engine
     namespace["install"]()
 import site
 site.setquit()  # exit() and quit(), as a normal interpreter (and AWS's) has them
-sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], os.environ["LAMBDA_RUNTIME_DIR"]]
+layers = [path for path in os.environ.pop("_HARNESS_LAYER_PATHS", "").split(os.pathsep) if path]
+sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], *layers, os.environ["LAMBDA_RUNTIME_DIR"]]
 sys.argv = ["/var/runtime/bootstrap.py"]
 from awslambdaric.__main__ import main
 main(["awslambdaric", os.environ["_HANDLER"]])
@@ -179,6 +180,37 @@ class CodeCache:
                 shutil.rmtree(staging, ignore_errors=True)
         return target
 
+    def layer_paths(self, spec: FunctionSpec) -> list[Path]:
+        """What the function's layers put on ``sys.path``, as Lambda's ``/opt`` does.
+
+        Lambda extracts the layers in order into ``/opt`` (a later layer's file wins) and puts
+        ``/opt/python/lib/python3.x/site-packages`` and ``/opt/python`` on the path after the
+        function's own code and before the runtime's. Here the merged ``/opt`` is a folder per
+        set of layer contents, unzipped once. (Code that opens ``/opt/...`` by its absolute
+        path does not find it: only the import path is given.)
+        """
+        if not spec.layer_zips:
+            return []
+        digest = hashlib.sha256(
+            b"".join(hashlib.sha256(layer).digest() for layer in spec.layer_zips)
+        ).hexdigest()
+        opt = self.root / f"opt-{digest}"
+        with self._lock:
+            if not opt.is_dir():
+                staging = self.root / f".opt-{digest}.{uuid.uuid4().hex}"
+                staging.mkdir(parents=True)
+                for arn, layer in zip(spec.layers, spec.layer_zips, strict=False):
+                    try:
+                        with zipfile.ZipFile(io.BytesIO(layer)) as archive:
+                            archive.extractall(staging)
+                    except zipfile.BadZipFile as err:
+                        raise SandboxError(f"layer {arn} is not a valid zip archive") from err
+                staging.rename(opt)
+        version = spec.runtime.removeprefix("python")
+        if not version[:1].isdigit():
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return [opt / "python" / "lib" / f"python{version}" / "site-packages", opt / "python"]
+
 
 def log_stream_name(version: str) -> str:
     """A log stream name shaped like the ones Lambda gives each execution environment."""
@@ -195,6 +227,7 @@ def worker_environment(
     runtime_dir: Path,
     log_stream: str,
     config_dir: Path,
+    layer_paths: list[Path] | None = None,
     interpreter: str | None = None,
 ) -> dict[str, str]:
     """The environment of one worker: Lambda's variables, then the function's own.
@@ -227,6 +260,8 @@ def worker_environment(
         "AWS_CONFIG_FILE": str(config_dir / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(config_dir / "credentials"),
         "_HARNESS_ENGINE_PID": str(os.getpid()),
+        # the function's layers, put on sys.path by the bootstrap (CodeCache.layer_paths)
+        "_HARNESS_LAYER_PATHS": os.pathsep.join(str(path) for path in layer_paths or []),
     }
     for key, value in spec.environment.items():
         if key not in RESERVED_VARIABLES:

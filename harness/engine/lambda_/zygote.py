@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -328,6 +328,7 @@ def fork_plan(
     layer: Path,
     layer_modules: frozenset[str],
     other_modules: frozenset[str],
+    function_layers: Sequence[Path] = (),
 ) -> ForkPlan:
     """Whether a worker of this function may be forked from the zygote, and what it must import
     again: as on AWS, the function's own copy of a module wins over the runtime's.
@@ -344,11 +345,18 @@ def fork_plan(
             return ForkPlan(
                 False, reason=f"it sets {name}, which takes effect when an interpreter starts"
             )
-    packaged = top_level_names(task_root)
-    shadowed_standard = sorted(packaged & other_modules)
+    # what the function's code and its layers provide, the first on the path winning
+    provided: dict[str, Path] = {}
+    for folder in (task_root, *function_layers):
+        for name in top_level_names(folder):
+            provided.setdefault(name, folder)
+    shadowed_standard = sorted(provided.keys() & other_modules)
     if shadowed_standard:
         return ForkPlan(False, reason=f"it packages its own {', '.join(shadowed_standard)}")
-    if any(not _same_files(task_root / name, layer / name) for name in packaged & layer_modules):
+    if any(
+        not _same_files(provided[name] / name, layer / name)
+        for name in provided.keys() & layer_modules
+    ):
         return ForkPlan(True, purge=layer_modules)
     return ForkPlan(True)
 

@@ -147,7 +147,10 @@ def _become_worker(control: socket.socket, request: dict, output_fd: int) -> Non
             with open(guard) as source:
                 exec(compile(source.read(), guard, "exec"), namespace)
             namespace["install"]()
-        sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
+        layers = [p for p in os.environ.pop("_HARNESS_LAYER_PATHS", "").split(os.pathsep) if p]
+        # the runtime layer is first on the zygote's path: the function's code and its layers
+        # come before it, as a worker's bootstrap puts them
+        sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], *layers]
         if request.get("purge"):
             _purge(request["purge"])
         sys.argv = ["/var/runtime/bootstrap.py"]

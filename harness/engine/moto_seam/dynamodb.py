@@ -284,13 +284,16 @@ def _patched_update_table_streams(
 ) -> None:
     # AWS: enabling needs a table without an enabled stream (a re-enabled stream is a new
     # stream with a new label; moto refuses it because the old label stays), and disabling
-    # needs an enabled one. Messages as DynamoDB Local gives them.
+    # needs an enabled one. AWS names the table after the first message (DynamoDB Local does
+    # not); the second is DynamoDB Local's.
     from moto.dynamodb.exceptions import MockValidationException
 
     enabled = bool((table.stream_specification or {}).get("StreamEnabled"))
     wanted = bool(stream_specification.get("StreamEnabled"))
     if wanted and enabled:
-        raise MockValidationException("Table already has an enabled stream")
+        raise MockValidationException(
+            f"Table already has an enabled stream: TableName: {table.name}"
+        )
     if not wanted and not enabled:
         raise MockValidationException("Table has no stream to disable")
     table.set_stream_specification(stream_specification)

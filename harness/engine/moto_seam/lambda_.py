@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from .locks import backend_lock
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -24,7 +26,8 @@ class FunctionSpec:
     version: str
     account_id: str
     region: str
-    layers: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()  # the layer version ARNs, in the function's order
+    layer_zips: tuple[bytes, ...] = ()  # their content, in the same order
 
 
 class FunctionNotFound(LookupError):
@@ -45,11 +48,15 @@ def get_function(
             qualifier = parts[7]
         name_or_arn = parts[6]
     try:
-        fn = lambda_backends[account_id][region].get_function(name_or_arn, qualifier)
+        with backend_lock("lambda"):  # moto's lookups iterate what control-plane calls change
+            fn = lambda_backends[account_id][region].get_function(name_or_arn, qualifier)
     except Exception as err:  # moto raises UnknownFunctionException (a JSON error type)
         raise FunctionNotFound(name_or_arn) from err
     if fn is None:
         raise FunctionNotFound(name_or_arn)
+    backend = lambda_backends[account_id][region]
+    layers = tuple(str(layer["Arn"]) for layer in getattr(fn, "layers", None) or [])
+    versions = [backend.layers_versions_by_arn(arn) for arn in layers]
     return FunctionSpec(
         name=fn.function_name,
         arn=fn.function_arn,
@@ -66,6 +73,8 @@ def get_function(
         version=str(getattr(fn, "version", "$LATEST")),
         account_id=account_id,
         region=region,
+        layers=layers,
+        layer_zips=tuple(bytes(getattr(v, "code_bytes", b"") or b"") for v in versions if v),
     )
 
 

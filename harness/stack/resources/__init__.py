@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from . import apigateway, dynamodb, iam, lambda_, logs, sns, sqs
+from . import (
+    apigateway,
+    apigatewayv2,
+    dynamodb,
+    events,
+    iam,
+    lambda_,
+    lambda_versions,
+    logs,
+    s3,
+    sns,
+    sqs,
+)
 from .base import HANDLERS, Created, DeployContext, DeployOptions, ResourceHandler
 
 __all__ = [
@@ -12,10 +24,14 @@ __all__ = [
     "DeployOptions",
     "ResourceHandler",
     "apigateway",
+    "apigatewayv2",
     "dynamodb",
+    "events",
     "iam",
     "lambda_",
+    "lambda_versions",
     "logs",
+    "s3",
     "sns",
     "sqs",
 ]

@@ -1,4 +1,5 @@
-"""AWS::ApiGateway::RestApi, AWS::ApiGateway::Deployment and AWS::ApiGateway::Stage."""
+"""REST APIs: AWS::ApiGateway::RestApi (from a Body, or built from Resource and Method
+resources), Resource, Method, Authorizer, Deployment and Stage."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from .base import (
     tags_dict,
     undo_on_error,
 )
+from .http_api_body import NON_PROXY_TYPES, unsupported_in_body
 
 #: AWS allows one DeleteRestApi per 30 s per account; keep retrying that long and a bit more
 _DELETE_THROTTLE_SECONDS = 75.0
@@ -48,6 +50,9 @@ class RestApi(ResourceHandler):
         }
     )
     ignored = frozenset({"CloneFrom"})
+
+    def problems(self, logical_id: str, props: dict[str, Any]) -> list[str]:
+        return super().problems(logical_id, props) + unsupported_in_body(props.get("Body"))
 
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Created:
         client = ctx.client("apigateway")
@@ -196,4 +201,184 @@ class ApiStage(ResourceHandler):
             ctx.client("apigateway").delete_stage,
             restApiId=resource.memo["rest_api_id"],
             stageName=resource.physical_id,
+        )
+
+
+@register
+class ApiResource(ResourceHandler):
+    """Ref: resource id. A path part under its parent (``ParentId``: RootResourceId or another
+    Resource)."""
+
+    type_name = "AWS::ApiGateway::Resource"
+    properties = frozenset({"RestApiId", "ParentId", "PathPart"})
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Created:
+        api_id = props["RestApiId"]
+        answer = ctx.client("apigateway").create_resource(
+            restApiId=api_id, parentId=props["ParentId"], pathPart=str(props["PathPart"])
+        )
+        return Created(answer["id"], {"ResourceId": answer["id"]}, memo={"rest_api_id": api_id})
+
+    def delete(self, ctx: DeployContext, resource: CreatedResource) -> None:
+        ignore_missing(
+            ctx.client("apigateway").delete_resource,
+            restApiId=resource.memo["rest_api_id"],
+            resourceId=resource.physical_id,
+        )
+
+
+#: Method.Integration key -> PutIntegration parameter
+_INTEGRATION_FIELDS = {
+    "IntegrationHttpMethod": "integrationHttpMethod",
+    "Uri": "uri",
+    "ConnectionType": "connectionType",
+    "ConnectionId": "connectionId",
+    "Credentials": "credentials",
+    "RequestParameters": "requestParameters",
+    "RequestTemplates": "requestTemplates",
+    "PassthroughBehavior": "passthroughBehavior",
+    "CacheNamespace": "cacheNamespace",
+    "CacheKeyParameters": "cacheKeyParameters",
+    "ContentHandling": "contentHandling",
+}
+_METHOD_FIELDS = {
+    "AuthorizationType": "authorizationType",
+    "AuthorizerId": "authorizerId",
+    "OperationName": "operationName",
+    "RequestParameters": "requestParameters",
+    "RequestModels": "requestModels",
+    "RequestValidatorId": "requestValidatorId",
+    "AuthorizationScopes": "authorizationScopes",
+}
+
+
+@register
+class ApiMethod(ResourceHandler):
+    """Ref: ``{api}/{resource}/{method}``. PutMethod, then its integration and responses."""
+
+    type_name = "AWS::ApiGateway::Method"
+    properties = frozenset(
+        {
+            "RestApiId",
+            "ResourceId",
+            "HttpMethod",
+            "Integration",
+            "MethodResponses",
+            "ApiKeyRequired",
+            *_METHOD_FIELDS,
+        }
+    )
+
+    def problems(self, logical_id: str, props: dict[str, Any]) -> list[str]:
+        found = super().problems(logical_id, props)
+        integration = props.get("Integration")
+        kind = (
+            str((integration or {}).get("Type", "")).lower()
+            if isinstance(integration, dict)
+            else ""
+        )
+        if kind in NON_PROXY_TYPES:
+            found.append(f"Integration.Type {kind.upper()}: {NON_PROXY_TYPES[kind]}")
+        return found
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Created:
+        client = ctx.client("apigateway")
+        api_id, resource_id = props["RestApiId"], props["ResourceId"]
+        verb = str(props["HttpMethod"]).upper()
+        where = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": verb}
+        request: dict[str, Any] = {
+            **where,
+            "authorizationType": str(props.get("AuthorizationType") or "NONE"),
+        }
+        for source, target in _METHOD_FIELDS.items():
+            if source in props and source != "AuthorizationType":
+                request[target] = props[source]
+        if "RequestParameters" in request:
+            request["requestParameters"] = {
+                k: str(v).lower() == "true" for k, v in request["requestParameters"].items()
+            }
+        if "ApiKeyRequired" in props:
+            request["apiKeyRequired"] = str(props["ApiKeyRequired"]).lower() == "true"
+        client.put_method(**request)
+        with undo_on_error(lambda: client.delete_method(**where)):
+            for response in props.get("MethodResponses") or []:
+                client.put_method_response(**where, **_method_response(response))
+            integration = props.get("Integration")
+            if integration:
+                client.put_integration(**where, **_integration(integration))
+                for response in integration.get("IntegrationResponses") or []:
+                    client.put_integration_response(**where, **_integration_response(response))
+        return Created(f"{api_id}/{resource_id}/{verb}", memo=where)
+
+    def delete(self, ctx: DeployContext, resource: CreatedResource) -> None:
+        ignore_missing(ctx.client("apigateway").delete_method, **resource.memo)
+
+
+def _integration(props: dict[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {"type": str(props.get("Type", "AWS_PROXY")).upper()}
+    for source, target in _INTEGRATION_FIELDS.items():
+        if source in props:
+            request[target] = props[source]
+    if "TimeoutInMillis" in props:
+        request["timeoutInMillis"] = int(props["TimeoutInMillis"])
+    return request
+
+
+def _method_response(props: dict[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {"statusCode": str(props["StatusCode"])}
+    if "ResponseParameters" in props:
+        request["responseParameters"] = {
+            k: str(v).lower() == "true" for k, v in props["ResponseParameters"].items()
+        }
+    if "ResponseModels" in props:
+        request["responseModels"] = props["ResponseModels"]
+    return request
+
+
+def _integration_response(props: dict[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {"statusCode": str(props["StatusCode"])}
+    for source, target in (
+        ("SelectionPattern", "selectionPattern"),
+        ("ResponseParameters", "responseParameters"),
+        ("ResponseTemplates", "responseTemplates"),
+        ("ContentHandling", "contentHandling"),
+    ):
+        if source in props:
+            request[target] = props[source]
+    return request
+
+
+@register
+class ApiAuthorizer(ResourceHandler):
+    """Ref: authorizer id. (The engine refuses calls to methods that use one; see docs/engine/apigateway.md.)"""
+
+    type_name = "AWS::ApiGateway::Authorizer"
+    _fields = {
+        "Name": "name",
+        "Type": "type",
+        "AuthorizerUri": "authorizerUri",
+        "AuthorizerCredentials": "authorizerCredentials",
+        "IdentitySource": "identitySource",
+        "IdentityValidationExpression": "identityValidationExpression",
+        "ProviderARNs": "providerARNs",
+        "AuthType": "authType",
+    }
+    properties = frozenset({"RestApiId", "AuthorizerResultTtlInSeconds", *_fields})
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Created:
+        api_id = props["RestApiId"]
+        request: dict[str, Any] = {"restApiId": api_id, "name": logical_id}
+        for source, target in self._fields.items():
+            if source in props:
+                request[target] = props[source]
+        if "AuthorizerResultTtlInSeconds" in props:
+            request["authorizerResultTtlInSeconds"] = int(props["AuthorizerResultTtlInSeconds"])
+        answer = ctx.client("apigateway").create_authorizer(**request)
+        return Created(answer["id"], memo={"rest_api_id": api_id})
+
+    def delete(self, ctx: DeployContext, resource: CreatedResource) -> None:
+        ignore_missing(
+            ctx.client("apigateway").delete_authorizer,
+            restApiId=resource.memo["rest_api_id"],
+            authorizerId=resource.physical_id,
         )

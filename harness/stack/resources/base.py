@@ -12,7 +12,6 @@ from typing import Any, ClassVar, TypeVar
 
 from botocore.exceptions import ClientError
 
-from ..errors import TemplateError
 from ..state import CreatedResource
 from ..waiting import wait_for
 
@@ -51,6 +50,8 @@ class DeployOptions:
     ready_timeout: float = 60.0
     #: how long a new IAM role may take to become usable by Lambda (eventual consistency)
     role_propagation_timeout: float = 0.0
+    #: runtimes (by prefix) the target can run; empty: any
+    runtimes: tuple[str, ...] = ()
 
 
 class DeployContext:
@@ -65,6 +66,7 @@ class DeployContext:
         account_id: str,
         code: Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]],
         options: DeployOptions,
+        notice: Callable[[str], None] | None = None,
     ):
         self._client_factory = client
         self._clients: dict[str, Any] = {}
@@ -73,6 +75,8 @@ class DeployContext:
         self.account_id = account_id
         self.code = code  # (logical id, Code property, function properties) -> API Code
         self.options = options
+        #: tell the user something the deploy did differently from AWS (kept in the state)
+        self.notice = notice or (lambda message: None)
 
     def client(self, service: str) -> Any:
         """A boto3 client for the target (cached: boto3 clients are thread-safe)."""
@@ -109,14 +113,22 @@ class ResourceHandler(ABC):
     #: properties that change nothing a test can observe here and are accepted as no-ops
     ignored: ClassVar[frozenset[str]] = frozenset()
 
-    def check_properties(self, logical_id: str, props: dict[str, Any]) -> None:
-        """Refuse properties the handler would otherwise drop without a word."""
+    def problems(self, logical_id: str, props: dict[str, Any]) -> list[str]:
+        """What in these (unresolved) properties the deployer cannot honour; [] when all is well.
+
+        Checked for every resource before anything is created. The base refuses properties the
+        handler would otherwise drop without a word; handlers add checks of values.
+        """
         unknown = sorted(set(props) - self.properties - self.ignored)
-        if unknown:
-            raise TemplateError(
-                f"resource {logical_id} ({self.type_name}): the harness deployer does not "
-                f"support the propert{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}"
-            )
+        if not unknown:
+            return []
+        plural = len(unknown) > 1
+        return [
+            f"the propert{'ies' if plural else 'y'} {', '.join(unknown)} "
+            f"{'are' if plural else 'is'} not supported by the harness deployer: leave "
+            f"{'them' if plural else 'it'} out locally with "
+            "`!If [OnAws, <value>, !Ref AWS::NoValue]`"
+        ]
 
     @abstractmethod
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Created:

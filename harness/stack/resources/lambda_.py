@@ -16,6 +16,7 @@ from .base import (
     ResourceHandler,
     error_code,
     ignore_missing,
+    is_not_found,
     pick,
     register,
     tags_dict,
@@ -95,6 +96,16 @@ class LambdaFunction(ResourceHandler):
     )
     ignored = frozenset({"CodeSigningConfigArn", "RuntimeManagementConfig"})
 
+    def problems(self, logical_id: str, props: dict[str, Any]) -> list[str]:
+        found = super().problems(logical_id, props)
+        code = props.get("Code")
+        if props.get("PackageType") == "Image" or (isinstance(code, dict) and "ImageUri" in code):
+            found.append(
+                "container image functions are not supported: package it as a .zip function "
+                "(CodeUri, Handler and Runtime) to run it locally"
+            )
+        return found
+
     def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Created:
         client = ctx.client("lambda")
         name = props.get("FunctionName") or ctx.physical_name(logical_id, 64)
@@ -103,6 +114,8 @@ class LambdaFunction(ResourceHandler):
             "Code": ctx.code(logical_id, props["Code"], props),
             **pick(props, *_FUNCTION_PASSTHROUGH),
         }
+        if "Layers" in props:
+            request["Layers"] = _available_layers(ctx, logical_id, list(props["Layers"]))
         for key in ("Timeout", "MemorySize"):
             if key in props:
                 request[key] = int(props[key])
@@ -222,6 +235,86 @@ class LambdaEventSourceMapping(ResourceHandler):
 
     def delete(self, ctx: DeployContext, resource: CreatedResource) -> None:
         ignore_missing(ctx.client("lambda").delete_event_source_mapping, UUID=resource.physical_id)
+
+
+@register
+class LambdaLayerVersion(ResourceHandler):
+    """Ref: the layer version ARN. Local content is packaged (built into python/ for a python
+    BuildMethod) and published with PublishLayerVersion."""
+
+    type_name = "AWS::Lambda::LayerVersion"
+    properties = frozenset(
+        {
+            "LayerName",
+            "Content",
+            "Description",
+            "CompatibleRuntimes",
+            "CompatibleArchitectures",
+            "LicenseInfo",
+        }
+    )
+
+    def create(self, ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> Created:
+        name = props.get("LayerName") or ctx.physical_name(logical_id, 140)
+        request: dict[str, Any] = {
+            "LayerName": name,
+            "Content": ctx.code(logical_id, props["Content"], props),
+            **pick(props, "Description", "CompatibleRuntimes", "CompatibleArchitectures"),
+        }
+        if "LicenseInfo" in props:
+            request["LicenseInfo"] = props["LicenseInfo"]
+        answer = ctx.client("lambda").publish_layer_version(**request)
+        arn = answer["LayerVersionArn"]
+        return Created(
+            arn, {"LayerVersionArn": arn}, memo={"name": name, "version": answer["Version"]}
+        )
+
+    def delete(self, ctx: DeployContext, resource: CreatedResource) -> None:
+        ignore_missing(
+            ctx.client("lambda").delete_layer_version,
+            LayerName=resource.memo["name"],
+            VersionNumber=int(resource.memo["version"]),
+        )
+
+
+def _available_layers(ctx: DeployContext, logical_id: str, arns: list[str]) -> list[str]:
+    """The function's layers the target has; each one it lacks is left out, with a notice.
+
+    A layer given by ARN lives in some account (a public layer such as Powertools, or one of
+    your own) that an emulator cannot reach, so the function runs without it there.
+    """
+    client = ctx.client("lambda")
+    kept: list[str] = []
+    for arn in arns:
+        layer, _, version = str(arn).rpartition(":")
+        try:
+            # GetLayerVersion rather than GetLayerVersionByArn, which moto lacks
+            client.get_layer_version(LayerName=layer, VersionNumber=int(version))
+        except (ValueError, ClientError) as err:
+            if isinstance(err, ValueError):
+                raise StackError(
+                    f"function {logical_id}: {arn!r} is not a layer version ARN "
+                    "(arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)"
+                ) from err
+            if not is_not_found(err):
+                raise
+            ctx.notice(
+                f"function {logical_id}: layer {arn} is not on this target, so the function runs "
+                f"without it; {_layer_advice(arn)}"
+            )
+            continue
+        kept.append(arn)
+    return kept
+
+
+def _layer_advice(arn: str) -> str:
+    if "AWSLambdaPowertoolsPython" in arn:
+        return "add aws-lambda-powertools to the function's requirements.txt to import it"
+    return (
+        "to import what it provides, add those packages to the function's requirements.txt, "
+        "or declare the layer in the template (AWS::Serverless::LayerVersion with a local "
+        "ContentUri)"
+    )
 
 
 def _function_state(client: Any, name: str) -> tuple[bool, Any]:

@@ -1,0 +1,1 @@
+"""CloudFormation: the read API for stacks the harness deployed."""

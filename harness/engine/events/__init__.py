@@ -1,0 +1,1 @@
+"""EventBridge: rules and schedules that invoke functions."""

@@ -1,0 +1,1 @@
+"""S3: object events that invoke functions."""

@@ -1,0 +1,1 @@
+"""`harness run` and `harness validate`: scenarios through pytest, and checks without a deploy."""

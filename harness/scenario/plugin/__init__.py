@@ -1,0 +1,1 @@
+"""pytest plumbing: scenario files as tests, the session's deployed stack, fixtures."""

@@ -1,0 +1,1 @@
+"""Reports of a run: failure text, per-scenario timelines, the HTML report."""

@@ -1,0 +1,2 @@
+def handler(event, context):
+    return {"status": "ok", "path": event["rawPath"]}

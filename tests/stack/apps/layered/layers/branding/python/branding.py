@@ -1,0 +1,1 @@
+SIGNATURE = "-- Quotes Inc."
