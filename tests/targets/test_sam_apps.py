@@ -182,6 +182,11 @@ def test_a_rest_api_declared_with_resources_and_methods_answers(
 # -- layers ----------------------------------------------------------------------------------------
 
 
+def _not_about_runtimes(notices: list[str]) -> list[str]:
+    """The notices but the ones that say which Python runs a runtime this machine lacks."""
+    return [notice for notice in notices if "functions run on" not in notice]
+
+
 def test_a_function_imports_from_its_layers_as_from_opt_python(
     deploy: Callable[[Path], Deployed],
 ) -> None:
@@ -209,7 +214,7 @@ def test_a_function_imports_from_its_layers_as_from_opt_python(
         "Configuration"
     ]["Layers"]
     assert len(layers) == 2
-    assert outputs.notices == []
+    assert _not_about_runtimes(outputs.notices) == []
 
 
 def test_a_layer_given_by_arn_the_engine_lacks_is_reported_and_left_out(
@@ -225,7 +230,7 @@ def test_a_layer_given_by_arn_the_engine_lacks_is_reported_and_left_out(
         )
     )
     target, outputs = deploy(template)
-    (notice,) = outputs.notices
+    (notice,) = _not_about_runtimes(outputs.notices)
     assert notice.startswith(f"function HelloWorldFunction: layer {POWERTOOLS_LAYER} is not on")
     assert "aws-lambda-powertools" in notice  # what to do instead
     assert get(outputs.api_url + "/hello").json()["message"] == "Hello, world"
