@@ -161,8 +161,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"harness: stack {stack.outputs.stack_name} deployed to {stack.target.name} "
             f"in {stack.deploy_seconds:.2f} s"
         )
-        for notice in stack.outputs.notices:
-            terminalreporter.write_line(f"harness: note: {notice}")
+        if terminalreporter.config.get_verbosity() >= 0:  # -q keeps to the results
+            for notice in stack.outputs.notices:
+                terminalreporter.write_line(f"harness: note: {notice}")
 
 
 # -- fixtures for Python tests ---------------------------------------------------------------
