@@ -122,7 +122,7 @@ class Interpreters:
             if choice is None:
                 choice = self._chosen[runtime] = self._decide(runtime)
                 if choice.note:
-                    _log.warning("%s", choice.note)
+                    _log.info("%s", choice.note)  # the deploy says it to the user
             return choice
 
     def chosen(self) -> list[RuntimeChoice]:
