@@ -502,3 +502,17 @@ def test_sessions_and_moto_model_lookups_share_one_loader_each(engine: Engine) -
     # still moto's kind of loader, which adds moto's extras to botocore's models
     assert isinstance(utils.create_loader(), loaders.Loader)
     assert utils.get_service_model("dynamodb").operation_model("PutItem").name == "PutItem"
+
+
+def test_one_aws_managed_policy_is_read_as_the_whole_document_has_it() -> None:
+    """The lookup that skips parsing moto's 5 MB of managed policies finds what parsing finds."""
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    from harness.engine.moto_seam import iam
+
+    everything = json.loads(aws_managed_policies_data)
+    names = [*list(everything)[::40], "AWSLambdaBasicExecutionRole", "no-such-policy"]
+    for name in names:
+        assert iam._aws_managed_policy(name) == everything.get(name), name

@@ -91,7 +91,8 @@ def harness_endpoints(runtime: LambdaRuntime) -> list[HarnessEndpoint]:
                 raise ValidationError(
                     f"runtime must be a Python runtime (python3.12), got {wanted!r}"
                 )
-            return json_response(runtime.pool.interpreters.choose(wanted).to_json())
+            # the deployer asks while it packages: the zygote starts meanwhile
+            return json_response(runtime.pool.prepare(wanted).to_json())
         return json_response(
             {
                 "configured": runtime.pool.interpreters.configured,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import shutil
 import subprocess
@@ -351,23 +352,40 @@ class WorkerPool:
         if worker.retired:
             worker.kill()  # retired (reset, shutdown) while its process was being started
 
+    def prepare(self, runtime: str) -> RuntimeChoice:
+        """Choose the interpreter of ``runtime`` and start its zygote in the background, so
+        that the first cold start does not wait for it (the deployer asks while it packages)."""
+        choice = self.interpreters.choose(runtime)
+        spawner = self._spawner
+        if self.use_zygote and spawner is not None and not self._closed:
+            with contextlib.suppress(RuntimeError):  # the spawner shut down meanwhile
+                spawner.submit(self._zygote_for, choice)
+        return choice
+
+    def _zygote_for(self, choice: RuntimeChoice) -> Zygote | None:
+        """The interpreter's running zygote, started if need be (on the spawner thread only)."""
+        key = (choice.interpreter.executable, str(choice.layer))
+        zygote = self._zygotes.get(key)
+        if zygote is not None and zygote.alive:
+            return zygote
+        zygote = Zygote(key[0], choice.layer, base_environment(key[0]), choice.interpreter.version)
+        try:
+            zygote.start()
+        except ZygoteError as err:
+            _log.warning("%s; workers start on their own", err)
+            self.use_zygote = False
+            return None
+        self._zygotes[key] = zygote
+        return zygote
+
     def _fork(
         self, choice: RuntimeChoice, spec: FunctionSpec, task_root: Path, env: dict[str, str]
     ) -> WorkerProcess | None:
         """A worker forked from the interpreter's zygote, or None to start one on its own."""
+        zygote = self._zygote_for(choice)
+        if zygote is None:
+            return None
         key = (choice.interpreter.executable, str(choice.layer))
-        zygote = self._zygotes.get(key)
-        if zygote is None or not zygote.alive:
-            zygote = Zygote(
-                key[0], choice.layer, base_environment(key[0]), choice.interpreter.version
-            )
-            try:
-                zygote.start()
-            except ZygoteError as err:
-                _log.warning("%s; workers start on their own", err)
-                self.use_zygote = False
-                return None
-            self._zygotes[key] = zygote
         function_layers = self._code.layer_paths(spec) if self._code is not None else []
         plan_key = (key[0], str(task_root), repr((sorted(spec.environment), function_layers)))
         plan = self._fork_plans.get(plan_key)
