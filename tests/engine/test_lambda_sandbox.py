@@ -133,3 +133,21 @@ def test_environment_is_lambdas_and_reserved_names_win(tmp_path: Path) -> None:
     assert env["LAMBDA_RUNTIME_DIR"] == str(tmp_path / "runtime")
     assert not (tmp_path / "none").exists(), "no AWS config file is visible to the function"
     assert "HOME" not in env and "PYTHONPATH" not in env
+
+
+def test_code_no_worker_started_on_for_a_week_is_pruned(tmp_path: Path) -> None:
+    import os
+    import time
+
+    cache = CodeCache(tmp_path)
+    spec = _spec()
+    used = cache.task_root(spec)
+    stale = tmp_path / ("0" * 64)
+    stale.mkdir()
+    (stale / "app.py").write_text("x = 1\n")
+    week_ago = time.time() - 8 * 24 * 3600
+    os.utime(stale, (week_ago, week_ago))
+    os.utime(used, (week_ago, week_ago))
+    assert cache.task_root(spec) == used  # a worker starts on it: marked used again
+    assert cache.prune() == 1
+    assert used.is_dir() and not stale.exists()

@@ -139,6 +139,7 @@ class WorkerPool:
         self._code = CodeCache(
             self._cache_dir / "code" if self._cache_dir is not None else self._root / "code"
         )
+        self._code.prune()  # what no engine has run for a week
         # workers are started from one long-lived thread: PR_SET_PDEATHSIG fires when the
         # *thread* that forked the worker ends, so a short-lived request thread must not do it
         self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda-spawner")

@@ -11,6 +11,7 @@ is out of reach, so a function that forgets to package a dependency fails here w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import io
@@ -18,6 +19,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -138,16 +140,40 @@ def build_runtime_layer(dest: Path, roots: tuple[str, ...] = RUNTIME_ROOTS) -> P
     return dest
 
 
+#: how long an unpacked function's code stays in the cache after a worker last started on it
+CODE_KEPT_SECONDS = 7 * 24 * 3600.0
+
+
 class CodeCache:
     """Each function's code, unzipped once per content hash into a folder of the cache.
 
     Content-addressed: engines (and processes) share a folder for the same code, and the
-    bytecode a worker compiles there is reused by the next engine's workers.
+    bytecode a worker compiles there is reused by the next engine's workers. A folder is marked
+    used (its time) whenever a worker starts on it; ``prune`` removes those unused for a while.
     """
 
     def __init__(self, root: Path):
         self.root = root
         self._lock = threading.Lock()
+
+    def prune(self, unused_seconds: float = CODE_KEPT_SECONDS) -> int:
+        """Remove the folders (and leftovers of interrupted unpacking) no worker started on for
+        ``unused_seconds``; returns how many went. Safe while other engines use the cache: a
+        folder in use has just been marked."""
+        cutoff = time.time() - unused_seconds
+        removed = 0
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                    removed += 1
+            except OSError:
+                continue
+        return removed
 
     def task_root(self, spec: FunctionSpec, digest: str | None = None) -> Path:
         """The folder holding the function's unzipped code (LAMBDA_TASK_ROOT).
@@ -157,6 +183,7 @@ class CodeCache:
         digest = digest or hashlib.sha256(spec.code_zip).hexdigest()
         target = self.root / digest
         if target.is_dir():
+            _mark_used(target)
             return target
         with self._lock:
             if target.is_dir():
@@ -195,6 +222,7 @@ class CodeCache:
             b"".join(hashlib.sha256(layer).digest() for layer in spec.layer_zips)
         ).hexdigest()
         opt = self.root / f"opt-{digest}"
+        _mark_used(opt)
         with self._lock:
             if not opt.is_dir():
                 staging = self.root / f".opt-{digest}.{uuid.uuid4().hex}"
@@ -210,6 +238,11 @@ class CodeCache:
         if not version[:1].isdigit():
             version = f"{sys.version_info.major}.{sys.version_info.minor}"
         return [opt / "python" / "lib" / f"python{version}" / "site-packages", opt / "python"]
+
+
+def _mark_used(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(folder)
 
 
 def log_stream_name(version: str) -> str:
