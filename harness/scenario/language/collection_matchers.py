@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .matchers import (
-    Absent,
     Compare,
     Matcher,
     Mismatch,
@@ -22,6 +21,7 @@ from .matchers import (
     SequenceMatch,
     match,
     match_each,
+    match_mapping,
     show,
 )
 
@@ -114,20 +114,7 @@ def contained(expected: Any, actual: Any, path: Path = ()) -> list[Mismatch]:
     if isinstance(expected, Matcher):
         return expected.check(actual, path)
     if isinstance(expected, Mapping):
-        if not isinstance(actual, Mapping):
-            return [Mismatch(path, f"expected a mapping, got {show(actual)}")]
-        found: list[Mismatch] = []
-        for key, want in expected.items():
-            if isinstance(want, Absent):
-                if key in actual:
-                    found += want.check(actual[key], (*path, key))
-            elif key not in actual:
-                found.append(
-                    Mismatch((*path, key), f"expected {show(want)}, got nothing (no such key)")
-                )
-            else:
-                found += contained(want, actual[key], (*path, key))
-        return found
+        return match_mapping(expected, actual, path, contained)
     if isinstance(expected, list | tuple):
         if not isinstance(actual, list | tuple):
             return [Mismatch(path, f"expected a list, got {show(actual)}")]

@@ -260,25 +260,36 @@ def _as_decimal(value: int | float | Decimal) -> Decimal:
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
+def match_mapping(
+    expected: Mapping[Any, Any],
+    actual: Any,
+    path: Path,
+    compare: Callable[[Any, Any, Path], list[Mismatch]],
+) -> list[Mismatch]:
+    """A mapping's mismatches: every expected key present (extra keys allowed) unless it is
+    ``!absent``, each value checked with ``compare`` (plain match, or ``!contains``'s)."""
+    if not isinstance(actual, Mapping):
+        return [Mismatch(path, f"expected a mapping, got {show(actual)}")]
+    found: list[Mismatch] = []
+    for key, want in expected.items():
+        if isinstance(want, Absent):
+            if key in actual:
+                found += want.check(actual[key], (*path, key))
+        elif key not in actual:
+            found.append(
+                Mismatch((*path, key), f"expected {show(want)}, got nothing (no such key)")
+            )
+        else:
+            found += compare(want, actual[key], (*path, key))
+    return found
+
+
 def match(expected: Any, actual: Any, path: Path = ()) -> list[Mismatch]:
     """Every mismatch of ``actual`` against ``expected`` (an empty list when it matches)."""
     if isinstance(expected, Matcher):
         return expected.check(actual, path)
     if isinstance(expected, Mapping):
-        if not isinstance(actual, Mapping):
-            return [Mismatch(path, f"expected a mapping, got {show(actual)}")]
-        found: list[Mismatch] = []
-        for key, want in expected.items():
-            if isinstance(want, Absent):
-                if key in actual:
-                    found += want.check(actual[key], (*path, key))
-            elif key not in actual:
-                found.append(
-                    Mismatch((*path, key), f"expected {show(want)}, got nothing (no such key)")
-                )
-            else:
-                found += match(want, actual[key], (*path, key))
-        return found
+        return match_mapping(expected, actual, path, match)
     if isinstance(expected, list | tuple):
         if not isinstance(actual, list | tuple):
             return [Mismatch(path, f"expected a list, got {show(actual)}")]
