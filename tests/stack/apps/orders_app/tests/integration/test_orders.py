@@ -23,7 +23,7 @@ def eventually(check, what, timeout=30):
             return found
         if time.time() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.5)
+        time.sleep(0.5)  # wait-ok: the app's own tests poll, as they must against AWS
 
 
 @pytest.fixture(scope="module")
