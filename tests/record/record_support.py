@@ -78,3 +78,16 @@ def notifier_saying_changed(root: Path) -> None:
     module.write_text(
         text.replace(original, 'return f"Item {safe_id}{suffix}".replace(" updated", " changed")')
     )
+
+
+def api_caller(base_url: str) -> Callable[..., requests.Response]:
+    """``call(method, path, status, **kwargs)``: one request on a shared session, asserting the
+    status it must answer (what a QA person's session looks like in a test)."""
+    http = requests.Session()
+
+    def call(method: str, path: str, status: int, **kwargs: object) -> requests.Response:
+        answer = http.request(method, base_url + path, timeout=60, **kwargs)  # type: ignore[arg-type]
+        assert answer.status_code == status, f"{method} {path}: {answer.text}"
+        return answer
+
+    return call

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
-from record_support import app_copy, fresh_stack, notifier_saying_changed
+from record_support import api_caller, app_copy, fresh_stack, notifier_saying_changed
 
 from harness.engine import Engine
 from harness.record.proxy import RecordingProxy
@@ -32,12 +31,7 @@ class Recording:
 
 def _qa_session(proxy_url: str) -> dict[str, str]:
     """What a QA person does: creates, updates (one refused), reads and deletes."""
-    http = requests.Session()
-
-    def call(method: str, path: str, status: int, **kwargs: object) -> requests.Response:
-        answer = http.request(method, proxy_url + path, timeout=60, **kwargs)  # type: ignore[arg-type]
-        assert answer.status_code == status, f"{method} {path}: {answer.text}"
-        return answer
+    call = api_caller(proxy_url)
 
     lamp = call("POST", "/items", 201, json={"name": "lamp", "price": 10}).json()["id"]
     chair = call("POST", "/items", 201, json={"name": "chair", "price": 40}).json()["id"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from record_support import REPO, TEMPLATE, fresh_stack
+from record_support import REPO, TEMPLATE, api_caller, fresh_stack
 
 from harness.engine import Engine
 from harness.record.proxy import RecordingProxy
@@ -41,12 +41,7 @@ class Session:
 def _qa_session(url: str) -> str:
     """Create two items, list them (whole, and page by page), hit a route the API does not
     declare, delete one, list again. Returns the undeclared route's X-Harness-Error header."""
-    http = requests.Session()
-
-    def call(method: str, path: str, status: int, **kwargs: object) -> requests.Response:
-        answer = http.request(method, url + path, timeout=60, **kwargs)  # type: ignore[arg-type]
-        assert answer.status_code == status, f"{method} {path}: {answer.text}"
-        return answer
+    call = api_caller(url)
 
     lamp = call("POST", "/items", 201, json={"name": "lamp", "price": 10}).json()["id"]
     chair = call("POST", "/items", 201, json={"name": "chair", "price": 40}).json()["id"]
