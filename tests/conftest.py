@@ -25,6 +25,17 @@ APP_CACHE = REPO / ".harness" / "cache"
 APP_PARAMETERS = {"NotifyEmail": "ops@example.com"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def developer_terminal() -> Iterator[None]:
+    """The pytest and harness sessions that tests start print as at a developer's terminal,
+    also when this suite runs on CI (``CI`` or ``BUILD_NUMBER`` set changes pytest's short
+    summary); a test of the CI output sets ``CI`` itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("CI", "BUILD_NUMBER"):
+            patch.delenv(name, raising=False)
+        yield
+
+
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
     """The embedded engine, served on a free port of 127.0.0.1 for the whole session."""

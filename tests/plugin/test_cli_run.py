@@ -118,13 +118,37 @@ def test_pytest_options_after_a_double_dash_pass_through(
     assert again.ret == 1
     again.stdout.fnmatch_lines(
         [
-            "FAILED scenarios/failing.scenario.yaml::the announced price is wrong on purpose",
+            "FAILED scenarios/failing.scenario.yaml::the announced price is wrong on purpose*",
             "1 failed in *",
         ]
     )
     only = harness_run(pytester, "-q", "--", "-k", "announced and not wrong")
     assert only.ret == 0, only.stdout.str()
     only.stdout.fnmatch_lines(["1 passed, * deselected in *"])
+
+
+def test_on_ci_the_short_summary_gives_each_failure_in_one_line(
+    pytester: pytest.Pytester, app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest prints a failure's whole message in the short summary when it runs on CI; the
+    # report is printed once, in its failure section, and the summary gives its first line
+    monkeypatch.setenv("CI", "true")
+    write(pytester.path, {"scenarios/failing.scenario.yaml": FAILING})
+    for workers in ([], ["-n", "2"]):
+        result = harness_run(pytester, "-q", *workers, "-k", "announced")
+        assert result.ret == 1, result.stdout.str()
+        result.stdout.fnmatch_lines(
+            [
+                "*short test summary info*",
+                "FAILED scenarios/failing.scenario.yaml::the announced price is wrong on purpose"
+                ' - step 3 (notifications) "wrong price" (scenarios/failing.scenario.yaml:8)'
+                " failed: match[[]0[]] matched none of the 1 new notification"
+                " (closest: notification 1)",
+                "1 failed*in *",
+            ],
+            consecutive=True,
+        )
+        assert result.stdout.str().count("message.price.new: expected 12, got 11") == 1
 
 
 def test_the_pytest_plugin_takes_the_template_as_an_option(

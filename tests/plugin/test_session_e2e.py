@@ -118,6 +118,11 @@ def test_a_session_runs_scenarios_and_fixture_tests_and_reports_every_outcome(
     }
     failure = cases["the announced price is wrong on purpose"].find("failure")
     assert failure is not None and "message.price.new: expected 12, got 11" in (failure.text or "")
+    # the message attribute (what CI pages list) is the report's first line: what failed, where
+    assert failure.get("message") == (
+        'step 3 (notifications) "wrong price" (scenarios/failing.scenario.yaml:8) failed: '
+        "match[0] matched none of the 1 new notification (closest: notification 1)"
+    )
     error = cases["scenarios.broken.scenario.yaml"].find("error")
     assert error is not None and "steps[1].reqest" in (error.text or "")
     assert cases["a skipped scenario"].find("skipped") is not None

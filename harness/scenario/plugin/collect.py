@@ -26,6 +26,7 @@ from ..reporting.failure_text import failure_text
 from ..reporting.report import ScenarioReport, TimelineEvent
 from ..reporting.timeline import build_timeline
 from .execution import ScenarioExecution, execute
+from .failure_repr import failure_repr
 from .session import STACK_SESSION, StackUnavailable
 
 #: errors of a target or its network that keep a scenario from running (not harness bugs)
@@ -147,7 +148,8 @@ class ScenarioItem(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> Any:
         if isinstance(excinfo.value, ScenarioFailed | ScenarioNotRun | SessionSetupFailed):
-            return str(excinfo.value)
+            source = self.scenario.source
+            return failure_repr(str(excinfo.value), source.file, source.line)
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
