@@ -155,6 +155,8 @@ class Engine:
         self.streams = StreamService(self.activity, region)
         #: the hot DynamoDB operations answered without moto's server (``enabled`` switches it)
         self.dynamodb_fast_path = DynamoDBFastPath()
+        #: moto's server in-process (with its direct way to SNS, SQS, IAM...), once started
+        self.moto_app: moto_seam.MotoApp | None = None
         self.runtime = LambdaRuntime(
             self.activity,
             lambda: self.url,
@@ -230,8 +232,9 @@ class Engine:
         ]
 
     def _moto_handoff(self) -> MotoHandoff:
+        self.moto_app = moto_seam.create_moto_app()
         return MotoHandoff(
-            app=moto_seam.create_moto_app(),
+            app=self.moto_app,
             # one lock per moto backend (moto_seam/locks.py): DynamoDB's is dynamodb_lock
             serialize=lambda request: moto_seam.request_lock(request.headers),
             crash_answers=(dynamodb_api.crash_answer,),

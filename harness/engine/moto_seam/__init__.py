@@ -43,7 +43,8 @@ One module per area, each with its own state (listeners, installed flags) and ch
 - s3.py: a bucket's object events to the functions it notifies;
 - clients.py: the boto3 clients moto builds to route requests, cut off from the machine's AWS
   profile, files and credentials (no instance-metadata lookup);
-- dispatch.py: moto's request dispatch without the lookups it repeats on every request;
+- dispatch.py: moto's request dispatch without the lookups it repeats on every request, and
+  the direct way to the services whose every action is a POST to ``/``;
 - locks.py: one lock per moto backend, held while moto serves a request for it;
 - json_wire.py: moto's JSON-protocol request parser and response serializer, compiled per shape;
 - dynamodb_direct.py: moto's DynamoDB handler called without moto's server (the fast path).
@@ -83,7 +84,7 @@ from .base import (
     reset_moto,
 )
 from .clients import check_client_seams, install_isolated_clients
-from .dispatch import check_dispatch_seams, create_moto_app
+from .dispatch import MotoApp, check_dispatch_seams, create_moto_app
 from .dynamodb import (
     ItemChange,
     TableListener,
@@ -181,6 +182,7 @@ __all__ = [
     "HttpRouteView",
     "HttpStageView",
     "ItemChange",
+    "MotoApp",
     "ObjectEvent",
     "ObjectEventListener",
     "PublishListener",

@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
 from .base import SeamMoved
+from .dispatch import cors_headers
 from .json_wire import NotPlain, RequestReader, ResponseWriter
 
 #: the operations answered here (DynamoDB's data plane)
@@ -130,15 +131,7 @@ def answer(request: Request, operation: str, body: dict[str, Any]) -> DirectAnsw
     headers["status"] = str(status)
     gen_amzn_requestid_long(headers)
     gen_amz_crc32(text, headers)
-    return DirectAnswer(status, [*headers.items(), *_cors(request)], text)
-
-
-def _cors(request: Request) -> list[tuple[str, str]]:
-    """What moto's Flask app (flask-cors, any origin allowed) adds to every answer."""
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return [("Access-Control-Allow-Origin", "*")]
-    return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+    return DirectAnswer(status, [*headers.items(), *cors_headers(request)], text)
 
 
 def _set_up(handler: Any, request: Request) -> None:
