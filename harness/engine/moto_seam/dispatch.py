@@ -33,18 +33,10 @@ from werkzeug.wrappers import Request
 from .base import SeamMoved
 from .locks import service_of
 
-#: SigV4 signing names of the services ``MotoApp`` serves directly -> moto's name for them
-ROOT_SERVICES = {
-    "sns": "sns",
-    "sqs": "sqs",
-    "sts": "sts",
-    "iam": "iam",
-    "logs": "logs",
-    "events": "events",
-    "ssm": "ssm",
-    "secretsmanager": "secretsmanager",
-    "kms": "kms",
-}
+#: the services ``MotoApp`` serves directly (their SigV4 signing name is moto's module name)
+ROOT_SERVICES = frozenset(
+    {"sns", "sqs", "sts", "iam", "logs", "events", "ssm", "secretsmanager", "kms"}
+)
 
 _installed = False
 
@@ -139,8 +131,8 @@ class MotoApp:
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
             return None
         auth = environ.get("HTTP_AUTHORIZATION", "")
-        service = ROOT_SERVICES.get(service_of({"Authorization": auth})) if auth else None
-        return root_dispatch(service) if service is not None else None
+        service = service_of({"Authorization": auth}) if auth else None
+        return root_dispatch(service) if service in ROOT_SERVICES else None
 
 
 def create_moto_app() -> MotoApp:
