@@ -157,8 +157,11 @@ class _DeployRun:
             lookup=self._lookup,
             conditions=template.conditions,
             mappings=template.mappings,
+            exports=self._import_value,
         )
         self.ctx = deployer.context(self._code_for)
+        #: the target's exports (ListExports), read at the first Fn::ImportValue
+        self._exports: dict[str, str] | None = None
 
     def _pseudo_parameters(self) -> dict[str, Any]:
         d = self.deployer
@@ -174,6 +177,23 @@ class _DeployRun:
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
         }
+
+    def _import_value(self, name: str, where: str) -> str:
+        """``Fn::ImportValue``: what a stack already on the target exports as ``name`` (on the
+        embedded target, the stacks ``harness up`` deployed to the same engine)."""
+        with self.lock:
+            if self._exports is None:
+                self._exports = _list_exports(self.deployer.client("cloudformation"), where)
+            exports = self._exports
+        if name not in exports:
+            known = ", ".join(sorted(exports)) or "none"
+            raise TemplateError(
+                f"{where}: Fn::ImportValue {name!r}: no stack on the {self.deployer.target} "
+                f"target exports it (exports there: {known}); deploy the stack that exports it "
+                "to the same target first, or declare a parameter and pass the value with "
+                "-p NAME=VALUE"
+            )
+        return exports[name]
 
     # -- planning ------------------------------------------------------------------------------
 
@@ -463,3 +483,28 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, StackError):
         return str(error)
     return f"{type(error).__name__}: {error}"
+
+
+def _list_exports(cloudformation: Any, where: str) -> dict[str, str]:
+    """Every export the target's CloudFormation lists: name -> value."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    exports: dict[str, str] = {}
+    token: str | None = None
+    try:
+        while True:
+            page = cloudformation.list_exports(**({"NextToken": token} if token else {}))
+            exports.update({e["Name"]: e["Value"] for e in page.get("Exports", [])})
+            token = page.get("NextToken")
+            if not token:
+                return exports
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        raise TemplateError(
+            f"{where}: Fn::ImportValue: CloudFormation's ListExports failed: "
+            f"{error.get('Code', '?')}: {error.get('Message', err)}"
+        ) from err
+    except BotoCoreError as err:
+        raise TemplateError(
+            f"{where}: Fn::ImportValue: CloudFormation's ListExports failed: {err}"
+        ) from err

@@ -24,7 +24,6 @@ NO_VALUE: Any = _NoValue()
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Condition")
 _UNSUPPORTED = (
-    "Fn::ImportValue",
     "Fn::Transform",
     "Fn::Cidr",
     "Fn::GetStackOutput",
@@ -35,6 +34,8 @@ _UNSUPPORTED = (
 
 #: What a resource attribute lookup gives: (logical id, attribute or None for Ref) -> value
 AttributeLookup = Callable[[str, str | None], Any]
+#: What ``Fn::ImportValue`` gives: (export name, where in the template) -> the exported value
+ExportLookup = Callable[[str, str], Any]
 
 
 class IntrinsicResolver:
@@ -48,10 +49,12 @@ class IntrinsicResolver:
         lookup: AttributeLookup,
         conditions: dict[str, Any] | None = None,
         mappings: dict[str, Any] | None = None,
+        exports: ExportLookup | None = None,
     ):
         self.parameters = parameters
         self.pseudo = {**pseudo, "AWS::NoValue": NO_VALUE}
         self.lookup = lookup
+        self.exports = exports
         self.condition_definitions = conditions or {}
         self.mappings = mappings or {}
         self._condition_values: dict[str, bool] = {}
@@ -107,6 +110,7 @@ class IntrinsicResolver:
             "Fn::FindInMap": self._find_in_map,
             "Fn::Base64": self._base64,
             "Fn::GetAZs": self._get_azs,
+            "Fn::ImportValue": self._import_value,
         }.get(name)
         if handler is not None:
             return handler(argument, where)
@@ -115,6 +119,15 @@ class IntrinsicResolver:
         if name in _UNSUPPORTED:
             raise TemplateError(f"{where}: {name} is not supported by the harness deployer")
         raise TemplateError(f"{where}: unknown intrinsic function {name}")
+
+    def _import_value(self, argument: Any, where: str) -> Any:
+        """Another stack's export, as the target's CloudFormation lists it (ListExports)."""
+        name = self.resolve(argument, f"{where}.Fn::ImportValue")
+        if not isinstance(name, str) or not name:
+            raise TemplateError(f"{where}: Fn::ImportValue takes an export name, got {name!r}")
+        if self.exports is None:
+            raise TemplateError(f"{where}: Fn::ImportValue {name!r}: no exports to read here")
+        return self.exports(name, where)
 
     def _ref(self, argument: Any, where: str) -> Any:
         if not isinstance(argument, str):

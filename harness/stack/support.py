@@ -69,9 +69,6 @@ _DEFAULT_WHY = "the harness deployer does not create this type"
 
 #: intrinsic function -> what to do instead
 INTRINSIC_ADVICE = {
-    "Fn::ImportValue": (
-        "it reads another stack's export: declare a parameter and pass the value with -p NAME=VALUE"
-    ),
     "Fn::Transform": "only AWS::Include of a local file is read (Location: a relative path)",
     "Fn::Cidr": "it computes network ranges, which have no local counterpart; use a literal",
     "Fn::GetStackOutput": "declare a parameter and pass the value with -p NAME=VALUE",

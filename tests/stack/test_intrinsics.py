@@ -81,8 +81,8 @@ def test_conditions_pick_branches_and_no_value_removes_properties(
 
 
 def test_errors_name_the_place(resolver: IntrinsicResolver) -> None:
-    with pytest.raises(TemplateError, match=r"Res\.Properties\.Code: Fn::ImportValue is not"):
-        resolver.resolve({"Fn::ImportValue": "x"}, "Res.Properties.Code")
+    with pytest.raises(TemplateError, match=r"Res\.Properties\.Code: Fn::Cidr is not"):
+        resolver.resolve({"Fn::Cidr": ["10.0.0.0/16", 2, 8]}, "Res.Properties.Code")
     with pytest.raises(TemplateError, match="condition 'Nope' is not defined"):
         resolver.resolve({"Fn::If": ["Nope", 1, 2]}, "Res")
     with pytest.raises(TemplateError, match="unknown intrinsic function Fn::Bogus"):
@@ -99,3 +99,28 @@ def test_referenced_resources_follows_ref_get_att_and_sub_but_not_sub_locals() -
     }
     ids = {"Table", "Fn", "Queue", "Topic", "Role", "Unused", "local", "Escaped"}
     assert referenced_resources(value, ids) == {"Table", "Fn", "Queue", "Topic", "Role"}
+
+
+def test_import_value_reads_the_export_its_argument_names() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def exports(name: str, where: str) -> str:
+        asked.append((name, where))
+        return f"value of {name}"
+
+    resolver = IntrinsicResolver(
+        parameters={"Shared": "network"},
+        pseudo={},
+        lookup=lookup,
+        exports=exports,
+    )
+    value = resolver.resolve(
+        {"Fn::ImportValue": {"Fn::Sub": "${Shared}-VpcId"}}, "Res.Properties.VpcId"
+    )
+    assert value == "value of network-VpcId"
+    assert asked == [("network-VpcId", "Res.Properties.VpcId")]
+    with pytest.raises(TemplateError, match=r"Res: Fn::ImportValue takes an export name, got 3"):
+        resolver.resolve({"Fn::ImportValue": 3}, "Res")
+    without = IntrinsicResolver(parameters={}, pseudo={}, lookup=lookup)
+    with pytest.raises(TemplateError, match=r"Res: Fn::ImportValue 'x': no exports to read"):
+        without.resolve({"Fn::ImportValue": "x"}, "Res")

@@ -114,16 +114,16 @@ def test_a_resource_whose_condition_is_false_is_not_refused(tmp_path: Path) -> N
     [
         (
             "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
-            "    Properties: {QueueName: !ImportValue shared-name}\n",
+            "    Properties: {QueueName: !Select [0, !Cidr [10.0.0.0/16, 2, 8]]}\n",
             {},
-            "  - Q (AWS::SQS::Queue): Fn::ImportValue is not supported: it reads another "
-            "stack's export: declare a parameter and pass the value with -p NAME=VALUE",
+            "  - Q (AWS::SQS::Queue): Fn::Cidr is not supported: it computes network ranges, "
+            "which have no local counterpart; use a literal",
         ),
         (
             "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
-            "Outputs:\n  Shared: {Value: !ImportValue shared-name}\n",
+            "Outputs:\n  Shared: {Value: !GetStackOutput {StackName: s, OutputName: o}}\n",
             {},
-            "  - Shared (Outputs): Fn::ImportValue is not supported",
+            "  - Shared (Outputs): Fn::GetStackOutput is not supported",
         ),
         (
             "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
