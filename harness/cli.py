@@ -12,7 +12,14 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import ConfigError, Settings, debug_enabled, interpreter_paths, load_settings
+from .config import (
+    ConfigError,
+    Settings,
+    debug_enabled,
+    interpreter_paths,
+    load_settings,
+    parameter_options,
+)
 from .exit_codes import ExitCode
 
 
@@ -135,17 +142,25 @@ def serve(host: str | None, port: int | None, region: str | None) -> None:
     sys.exit(code)
 
 
-def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--parameter")
-        values[name] = value
-    return values
+def _parameter_options(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    try:
+        return parameter_options(pairs)
+    except ConfigError as err:
+        message = str(err).removeprefix("--parameter: ")
+        raise click.BadParameter(message, param_hint="--parameter") from err
 
 
 _TARGET_HELP = "embedded (default), localstack, or aws (a real account: only when named)."
+
+_PARAMETER_OPTION = click.option(
+    "--parameter",
+    "-p",
+    "parameters",
+    metavar="NAME=VALUE",
+    multiple=True,
+    help="A template parameter, repeatable (over HARNESS_PARAMETERS and [tool.harness] "
+    "parameters, by name).",
+)
 
 
 @main.command()
@@ -154,7 +169,7 @@ _TARGET_HELP = "embedded (default), localstack, or aws (a real account: only whe
 @click.option(
     "--template", default=None, help="SAM/CloudFormation template. [default: template.yaml]"
 )
-@click.option("--parameter", "-p", "parameters", multiple=True, help="NAME=VALUE, repeatable.")
+@_PARAMETER_OPTION
 @click.option(
     "--stack-prefix",
     default=None,
@@ -176,14 +191,19 @@ def up(
     in this process and serves until Ctrl-C.
     """
     settings = _settings(
-        target=target, template=template, stack_prefix=stack_prefix, region=region, port=port
+        target=target,
+        template=template,
+        stack_prefix=stack_prefix,
+        region=region,
+        port=port,
+        parameters=_parameter_options(parameters),
     )
     from .stack.errors import StackError
     from .targets.base import TargetError
     from .targets.commands import up as deploy_up
 
     try:
-        deploy_up(settings, _parameters(parameters), click.echo)
+        deploy_up(settings, {}, click.echo)
     except (StackError, TargetError) as err:
         raise SetupFailed(str(err), err) from err
 
@@ -245,6 +265,7 @@ _TEMPLATE_OPTION = click.option(
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--target", default=None, help=_TARGET_HELP)
 @_TEMPLATE_OPTION
+@_PARAMETER_OPTION
 @click.option(
     "--report",
     "report",
@@ -265,6 +286,7 @@ def run(
     paths: tuple[str, ...],
     target: str | None,
     template: str | None,
+    parameters: tuple[str, ...],
     report: str | None,
     junitxml: str | None,
     keyword: str | None,
@@ -285,7 +307,9 @@ def run(
     from .scenario.commands.run_command import run as run_scenarios
 
     try:
-        settings = load_settings({"target": target, "template": template})
+        settings = load_settings(
+            {"target": target, "template": template, "parameters": _parameter_options(parameters)}
+        )
     except ConfigError as err:
         click.echo(f"Error: {err}", err=True)
         sys.exit(EXIT_USAGE)
@@ -294,6 +318,7 @@ def run(
     request = RunRequest(
         paths=paths,
         template=template,
+        parameters=parameters,
         report=report,
         junitxml=junitxml,
         keyword=keyword,
@@ -317,7 +342,8 @@ def run(
 @debug_option
 @click.argument("paths", nargs=-1, type=click.Path())
 @_TEMPLATE_OPTION
-def validate(paths: tuple[str, ...], template: str | None) -> None:
+@_PARAMETER_OPTION
+def validate(paths: tuple[str, ...], template: str | None, parameters: tuple[str, ...]) -> None:
     """Check scenario files and the template without deploying anything.
 
     Files are checked as `harness run` collects them (the same errors, with file, line and
@@ -325,7 +351,7 @@ def validate(paths: tuple[str, ...], template: str | None) -> None:
     valid, 2 when a scenario file is invalid, 3 when the template is, 4 for a path that does not
     exist, 5 when no scenario file is found.
     """
-    settings = _settings(template=template)
+    settings = _settings(template=template, parameters=_parameter_options(parameters))
     from .scenario.commands.validate_command import ValidateUsageError
     from .scenario.commands.validate_command import validate as validate_files
 
@@ -382,11 +408,13 @@ def validate(paths: tuple[str, ...], template: str | None) -> None:
 @click.option("--name", default=None, help="The scenario's name. [default: from the file name]")
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @click.option("--engine-port", type=int, default=None, help="Embedded engine port. [default: 4566]")
+@_PARAMETER_OPTION
 @click.pass_context
 def record(
     ctx: click.Context,
     target: str | None,
     template: str | None,
+    parameters: tuple[str, ...],
     out: Path | None,
     port: int | None,
     har: Path | None,
@@ -409,7 +437,12 @@ def record(
         return
     if update is not None and (har is not None or out is not None or name is not None):
         raise click.UsageError("--update rewrites the file it names: no --from-har, --out, --name")
-    settings = _settings(target=target, template=template, port=engine_port)
+    settings = _settings(
+        target=target,
+        template=template,
+        port=engine_port,
+        parameters=_parameter_options(parameters),
+    )
     from .record.command import DEFAULT_PROXY_PORT, RecordOptions
     from .record.command import record as record_session
     from .record.control import RecordError

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -45,6 +47,11 @@ class Settings:
     #: found on PATH: "python3.12=/usr/bin/python3.12,python3.13=/opt/py313/bin/python3"
     #: ([tool.harness] takes a table: interpreters = {"python3.12" = "/usr/bin/python3.12"})
     interpreters: str = ""
+    #: template parameters for every deploy (``harness run``, ``up``, the pytest plugin), as a
+    #: JSON object; given as ``-p NAME=VALUE``, as SAM's ``parameter_overrides`` text
+    #: (``HARNESS_PARAMETERS='Stage=dev Email="a b"'``) or as a [tool.harness] table. Merged by
+    #: name: a name given on the command line wins over the environment's, and that over the table
+    parameters: str = ""
     # where each value came from, for error messages ("--port", "HARNESS_PORT", "pyproject.toml")
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -61,6 +68,8 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if name == "interpreters":
         return _interpreters_text(raw, source)
+    if name == "parameters":
+        return json.dumps(_parameter_pairs(raw, source), sort_keys=True)
     if kind == "bool":
         if isinstance(raw, bool):
             return raw
@@ -92,6 +101,57 @@ def _interpreters_text(raw: Any, source: str) -> str:
                 f"(python3.12=/usr/bin/python3.12), got {pair!r}"
             )
     return ",".join(pairs)
+
+
+def _parameter_pairs(raw: Any, source: str) -> dict[str, str]:
+    """Template parameters from a table (TOML, or the command line's pairs) or from SAM's
+    ``parameter_overrides`` text: ``Name=Value`` pairs separated by spaces, shell-quoted."""
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    else:
+        try:
+            words = shlex.split(str(raw))
+        except ValueError as err:
+            raise ConfigError(f"{source}: parameters: {err} in {raw!r}") from err
+        pairs = [(name, value) for name, _, value in (w.partition("=") for w in words if "=" in w)]
+        bad = [word for word in words if "=" not in word]
+        if bad:
+            raise ConfigError(
+                f"{source}: parameters must be NAME=VALUE pairs (Stage=dev "
+                f'Email="ops@example.com"), got {bad[0]!r}'
+            )
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9]+", name):
+            raise ConfigError(
+                f"{source}: parameters: {name!r} is not a template parameter name "
+                "(letters and digits)"
+            )
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if not isinstance(value, str | int | float):
+            raise ConfigError(f"{source}: parameters: {name} must be a text, got {value!r}")
+        values[name] = str(value)
+    return values
+
+
+def parameter_options(pairs: list[str] | tuple[str, ...] | None) -> dict[str, str] | None:
+    """``-p NAME=VALUE`` options as the ``parameters`` setting's command-line value (None: none
+    given); a pair without ``=`` is a ConfigError."""
+    if not pairs:
+        return None
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--parameter: expected NAME=VALUE, got {pair!r}")
+        values[name] = value
+    return values
+
+
+def template_parameters(settings: Settings) -> dict[str, str]:
+    """The ``parameters`` setting as a mapping: name -> value."""
+    return dict(json.loads(settings.parameters)) if settings.parameters else {}
 
 
 def interpreter_paths(settings: Settings) -> dict[str, str]:
@@ -140,6 +200,19 @@ def load_settings(cli: dict[str, Any] | None = None, cwd: Path | None = None) ->
         cli_value = (cli or {}).get(name)
         env_name = ENV_PREFIX + name.upper()
         toml_value = table.get(name, table.get(name.replace("_", "-")))
+        if name == "parameters":  # merged by name, each name by the one precedence
+            merged: dict[str, str] = {}
+            for raw, source in (
+                (toml_value, f"{pyproject} [tool.harness]"),
+                (os.environ.get(env_name), env_name),
+                (cli_value, "--parameter"),
+            ):
+                if raw is not None:
+                    merged.update(json.loads(_coerce(name, raw, source)))
+                    sources[name] = "command line" if source == "--parameter" else source
+            if merged:
+                values[name] = json.dumps(merged, sort_keys=True)
+            continue
         if cli_value is not None:
             values[name] = _coerce(name, cli_value, f"--{name.replace('_', '-')}")
             sources[name] = "command line"

@@ -45,6 +45,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "[tool.harness] template; default template.yaml)",
     )
     group.addoption(
+        "--harness-parameter",
+        dest="harness_parameters",
+        metavar="NAME=VALUE",
+        action="append",
+        default=None,
+        help="a template parameter, repeatable (over HARNESS_PARAMETERS and [tool.harness] "
+        "parameters, by name)",
+    )
+    group.addoption(
         "--harness-report",
         dest="harness_report",
         metavar="FILE.html",
@@ -65,6 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = StackSession(
         config.getoption("target"),
         template_option=config.getoption("harness_template"),
+        parameter_options=config.getoption("harness_parameters"),
         log=_log.info,
     )
     config.stash[STACK_SESSION] = session
@@ -147,7 +157,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return None
     try:
         settings = resolve_settings(
-            config.getoption("target"), template=config.getoption("harness_template")
+            config.getoption("target"),
+            template=config.getoption("harness_template"),
+            parameters=config.getoption("harness_parameters"),
         )
     except ConfigError:
         return None  # reported where the stack is deployed

@@ -2,7 +2,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import ConfigError, load_settings, project_stack_name
+from harness.config import (
+    ConfigError,
+    load_settings,
+    parameter_options,
+    project_stack_name,
+    template_parameters,
+)
 
 
 def test_precedence_cli_over_env_over_pyproject_over_default(
@@ -67,3 +73,47 @@ def test_the_stack_name_comes_from_the_project_folder_unless_given(
     monkeypatch.setenv("HARNESS_STACK_PREFIX", "from-env")
     assert load_settings({}, cwd=project).stack_prefix == "from-env"
     assert load_settings({"stack_prefix": "cli"}, cwd=project).stack_prefix == "cli"
+
+
+def test_template_parameters_merge_by_name_command_line_over_env_over_pyproject(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.harness]\nparameters = {Stage = "dev", Local = true, Retries = 3}\n'
+    )
+    # the environment takes SAM's parameter_overrides text: shell-quoted NAME=VALUE pairs
+    monkeypatch.setenv("HARNESS_PARAMETERS", 'Stage=test Email="ops team@example.com"')
+    settings = load_settings({"parameters": {"Email": "qa@example.com"}}, cwd=tmp_path)
+    assert template_parameters(settings) == {
+        "Stage": "test",  # the environment's, over the table's
+        "Local": "true",  # the table's: a TOML boolean as CloudFormation's text
+        "Retries": "3",
+        "Email": "qa@example.com",  # the command line's, over the environment's
+    }
+    assert settings.sources["parameters"] == "command line"
+    monkeypatch.delenv("HARNESS_PARAMETERS")
+    assert template_parameters(load_settings({}, cwd=tmp_path))["Stage"] == "dev"
+    assert parameter_options(["A=1", "B=x=y"]) == {"A": "1", "B": "x=y"}
+    assert parameter_options([]) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "message"),
+    [
+        ("env", "Stage", r"HARNESS_PARAMETERS: parameters must be NAME=VALUE pairs .* got 'Stage'"),
+        ("env", 'Stage="dev', r"HARNESS_PARAMETERS: parameters: No closing quotation"),
+        ("env", "my-stage=dev", r"'my-stage' is not a template parameter name"),
+        ("toml", "{Stage = [1, 2]}", r"\[tool.harness\]: parameters: Stage must be a text"),
+    ],
+)
+def test_bad_template_parameters_name_their_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, value: str, message: str
+) -> None:
+    if source == "env":
+        monkeypatch.setenv("HARNESS_PARAMETERS", value)
+    else:
+        (tmp_path / "pyproject.toml").write_text(f"[tool.harness]\nparameters = {value}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings({}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="--parameter: expected NAME=VALUE, got 'Stage'"):
+        parameter_options(["Stage"])

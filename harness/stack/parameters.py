@@ -35,7 +35,10 @@ def resolve_parameters(
             continue
         raw = given.get(name, declaration.get("Default"))
         if raw is None:
-            raise ParameterError(f"{origin}: parameter {name} has no value and no Default")
+            raise ParameterError(
+                f"{origin}: parameter {name} has no value and no Default: give it with "
+                f"-p {name}=VALUE (or HARNESS_PARAMETERS, or [tool.harness] parameters)"
+            )
         values[name] = _checked(name, str(raw) if not isinstance(raw, list) else raw, declaration)
     return values
 

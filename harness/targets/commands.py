@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from ..config import Settings, interpreter_paths
+from ..config import Settings, interpreter_paths, template_parameters
 from ..stack.errors import StackError
 from ..stack.state import StackState
 from ..stack.template_source import parse_template_text, read_template
@@ -80,8 +80,9 @@ def create_target(
 
 
 def stack_parameters(settings: Settings, given: dict[str, str]) -> dict[str, str]:
-    """The parameters to deploy with: the given ones, plus NotifyEmail from the settings."""
-    parameters = dict(given)
+    """The parameters to deploy with: the given ones over the ``parameters`` setting, plus
+    NotifyEmail from its setting."""
+    parameters = {**template_parameters(settings), **given}
     text = read_template(settings.template)
     declared = parse_template_text(text, settings.template).get("Parameters") or {}
     if "NotifyEmail" in declared and "NotifyEmail" not in parameters:

@@ -34,6 +34,7 @@ class RunRequest:
 
     paths: tuple[str, ...]  # files or folders; empty: the `scenarios` setting
     template: str | None = None  # the template to deploy (--template); None: the setting
+    parameters: tuple[str, ...] = ()  # template parameters, NAME=VALUE (-p)
     report: str | None = None  # HTML report file
     junitxml: str | None = None
     keyword: str | None = None  # pytest -k expression
@@ -64,6 +65,8 @@ def pytest_args(request: RunRequest, settings: Settings) -> list[str]:
     ]
     if request.template:
         args += ["--harness-template", request.template]
+    for pair in request.parameters:
+        args += ["--harness-parameter", pair]
     if request.report:
         args += ["--harness-report", request.report]
     if request.junitxml:

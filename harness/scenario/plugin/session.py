@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ...config import ConfigError, Settings, load_settings
+from ...config import ConfigError, Settings, load_settings, parameter_options
 
 if TYPE_CHECKING:
     import requests
@@ -58,11 +58,18 @@ def worker_id() -> str | None:
 
 
 def resolve_settings(
-    target: str | None, cwd: Path | None = None, *, template: str | None = None
+    target: str | None,
+    cwd: Path | None = None,
+    *,
+    template: str | None = None,
+    parameters: list[str] | None = None,
 ) -> Settings:
-    """The harness settings with ``--target`` and ``--harness-template`` on top (command line >
-    env > pyproject > default)."""
-    return load_settings({"target": target, "template": template}, cwd=cwd)
+    """The harness settings with ``--target``, ``--harness-template`` and
+    ``--harness-parameter`` on top (command line > env > pyproject > default)."""
+    return load_settings(
+        {"target": target, "template": template, "parameters": parameter_options(parameters)},
+        cwd=cwd,
+    )
 
 
 def create_session_target(settings: Settings, state_dir: Path, log: Log | None = None) -> Target:
@@ -97,11 +104,13 @@ class StackSession:
         target_option: str | None,
         *,
         template_option: str | None = None,
+        parameter_options: list[str] | None = None,
         cwd: Path | None = None,
         log: Log | None = None,
     ):
         self.target_option = target_option
         self.template_option = template_option
+        self.parameter_options = parameter_options
         self.cwd = cwd
         self.log = log or (lambda message: None)
         self._stack: DeployedStack | None = None
@@ -122,7 +131,12 @@ class StackSession:
     def settings(self) -> Settings:
         """The settings this session deploys with; a bad setting is StackUnavailable."""
         try:
-            return resolve_settings(self.target_option, self.cwd, template=self.template_option)
+            return resolve_settings(
+                self.target_option,
+                self.cwd,
+                template=self.template_option,
+                parameters=self.parameter_options,
+            )
         except ConfigError as err:
             raise StackUnavailable(f"harness settings: {err}") from err
 
