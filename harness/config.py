@@ -18,8 +18,30 @@ DUMMY_CREDENTIALS = {
     "aws_access_key_id": "testing",
     "aws_secret_access_key": "testing",
 }
+#: botocore session variables that read no AWS profile and no AWS config or credentials file
+OFFLINE_SESSION_VARS = {
+    "profile": (None, None, None, None),
+    "config_file": (None, None, os.devnull, None),
+    "credentials_file": (None, None, os.devnull, None),
+}
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
+
+
+def offline_botocore_session() -> Any:
+    """A botocore session that reads nothing of the machine's AWS setup (``AWS_PROFILE``,
+    ``~/.aws``): what local targets, the SAM translator and the engine's model lookups need, and
+    what keeps ``AWS_PROFILE`` naming a profile this machine does not have from failing them."""
+    import botocore.session
+
+    return botocore.session.Session(session_vars=OFFLINE_SESSION_VARS)
+
+
+def offline_session(**kwargs: Any) -> Any:
+    """A boto3 session over ``offline_botocore_session()`` (for a local target's clients)."""
+    import boto3
+
+    return boto3.session.Session(botocore_session=offline_botocore_session(), **kwargs)
 
 
 class ConfigError(Exception):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import offline_session
 from .errors import TemplateError
 from .includes import inline_local_files
 from .template_source import parse_template_text, read_template
@@ -253,7 +254,6 @@ def translate(
     document: dict[str, Any], parameters: dict[str, str], region: str, origin: str = "<template>"
 ) -> dict[str, Any]:
     """Expand AWS::Serverless::* resources into CloudFormation with aws-sam-translator."""
-    import boto3
     from samtranslator.model.exceptions import InvalidDocumentException, InvalidTemplateException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
@@ -262,7 +262,7 @@ def translate(
     # a warning each time; with no store configured that is noise, not news
     logging.getLogger("samtranslator.feature_toggle.feature_toggle").setLevel(logging.ERROR)
     logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
-    session = boto3.session.Session(
+    session = offline_session(
         region_name=region, aws_access_key_id="offline", aws_secret_access_key="offline"
     )
     translator = Translator(None, Parser(), boto_session=session)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..config import offline_session
 from ..stack.deploy import Deployer
 from ..stack.errors import StackError
 from ..stack.package import FunctionPackager
@@ -152,12 +153,11 @@ class DeployingTarget(Target):
         return {r.physical_id for r in state.of_type("AWS::SNS::Topic")}
 
     def _boto3_client(self, service: str, **kwargs: Any) -> Any:
-        import boto3
-
         # one session: its clients share loaded service models (a new client costs ~5 ms
-        # instead of ~50 ms), which matters for a deploy that touches seven services
+        # instead of ~50 ms), which matters for a deploy that touches seven services; it reads
+        # no AWS profile or file: local targets get their endpoint and credentials explicitly
         if self._session is None:
-            self._session = boto3.session.Session()
+            self._session = offline_session()
         # boto3 clients are thread-safe: one per service and endpoint serves every caller
         cache_key = (service, repr(sorted(kwargs.items())))
         cached = self._clients.get(cache_key)

@@ -13,6 +13,7 @@ import dataclasses
 import io
 import json
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -430,3 +431,39 @@ def test_serve_looks_for_no_credentials_and_ignores_aws_profile(tmp_path: Path) 
     assert refused == [], output
     assert "ProfileNotFound" not in output, output
     wait_gone(workers, "the engine's workers")
+
+
+def test_run_reads_no_aws_profile_even_one_this_machine_does_not_have(tmp_path: Path) -> None:
+    """`AWS_PROFILE` set to a profile with no ~/.aws behind it (a shell or CI job set up for AWS)
+    fails every boto3 session that reads it: the deploy's clients, the SAM translator (a cold
+    cache here) and the engine's model lookups read none."""
+    app = tmp_path / "app"
+    shutil.copytree(REPO / "tests" / "plugin" / "app", app)
+    (app / "scenarios").mkdir()
+    (app / "scenarios" / "price.scenario.yaml").write_text(
+        "name: a price change is announced\n"
+        "steps:\n"
+        '  - request: {method: POST, path: /items, json: {name: "lamp", price: 10}}\n'
+        "    expect: {status: 201}\n"
+        "    save: {item_id: json.id}\n"
+        '  - request: {method: PATCH, path: "/items/{item_id}", json: {price: 12}}\n'
+        "  - notifications:\n"
+        "      match: [{message: {price: {old: 10, new: 12}}}]\n"
+    )
+    env = clean_environment(
+        HOME=str(tmp_path),  # no ~/.aws
+        AWS_PROFILE="a-profile-no-file-has",
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+    )
+    result = subprocess.run(
+        harness_command("run", "-q"),
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS * 2,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    assert "ProfileNotFound" not in result.stdout + result.stderr

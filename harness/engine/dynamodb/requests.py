@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-import botocore.session
 from botocore.model import OperationNotFoundError, ServiceModel, Shape
 from werkzeug.wrappers import Request
 
+from ...config import offline_botocore_session
 from .. import moto_seam
 from ..kernel.errors import EngineError, ValidationError
 from . import partiql
@@ -70,7 +70,7 @@ class SerializationError(EngineError):
 
 @functools.cache
 def _model() -> ServiceModel:
-    return botocore.session.get_session().get_service_model("dynamodb")
+    return offline_botocore_session().get_service_model("dynamodb")
 
 
 def is_dynamodb_request(request: Request) -> bool:

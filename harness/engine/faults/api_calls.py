@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-import botocore.session
 from werkzeug.wrappers import Request, Response
 
+from ...config import offline_botocore_session
 from ..kernel import wire
 from ..kernel.errors import EngineError
 from ..kernel.wire import WireProtocol
@@ -78,7 +78,7 @@ def _service_model(service: str) -> Any:
 
 @functools.cache
 def _botocore_session() -> Any:
-    return botocore.session.get_session()
+    return offline_botocore_session()
 
 
 def actions(service: str) -> tuple[str, ...]:

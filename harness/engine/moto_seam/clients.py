@@ -19,20 +19,14 @@ moto makes a session per backend and a loader per service model.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
+from ...config import offline_botocore_session
 from .base import SeamMoved
 
 #: what moto's clients sign with; they never send a request (only their models are read)
 _DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-#: session variables that cut a botocore session off the environment's profile and files
-_SESSION_VARS = {
-    "profile": (None, None, None, None),
-    "config_file": (None, None, os.devnull, None),
-    "credentials_file": (None, None, os.devnull, None),
-}
 
 
 _loader: Any = None
@@ -68,9 +62,8 @@ def _one_loader(create: Any) -> Any:
 def isolated_session() -> Any:
     """A boto3 session that reads neither the environment's profile nor any AWS file."""
     import boto3
-    import botocore.session
 
-    session = botocore.session.Session(session_vars=_SESSION_VARS)
+    session = offline_botocore_session()
     session.register_component("data_loader", shared_loader())
     return boto3.session.Session(botocore_session=session)
 
