@@ -421,6 +421,10 @@ def test_serve_looks_for_no_credentials_and_ignores_aws_profile(tmp_path: Path) 
         )
         answer = lam.invoke(FunctionName="probe")
         assert "FunctionError" not in answer, answer["Payload"].read()
+        # moto's SSM imports its EC2 module, which reads the profile when imported
+        ssm = boto3.session.Session().client("ssm", **kw)
+        ssm.put_parameter(Name="/app/greeting", Value="hello", Type="String")
+        assert ssm.get_parameter(Name="/app/greeting")["Parameter"]["Value"] == "hello"
         workers = workers_of(served.pid)
     finally:
         served.send_signal(signal.SIGTERM)

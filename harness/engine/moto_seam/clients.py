@@ -19,6 +19,7 @@ moto makes a session per backend and a loader per service model.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -128,3 +129,41 @@ def install_isolated_clients() -> None:
     utils.Session = isolated_session  # type: ignore[misc,assignment]
     if not getattr(utils.create_loader, "harness_shared", False):
         utils.create_loader = _one_loader(utils.create_loader)  # type: ignore[assignment]
+    import_profile_readers()
+
+
+#: moto modules that make a ``boto3.Session()`` of their own when imported (EC2's region list,
+#: imported by SSM and CloudFormation), which reads ``AWS_PROFILE``
+_PROFILE_READERS = ("moto.ec2.models.availability_zones_and_regions",)
+_PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+def import_profile_readers() -> None:
+    """Import ``_PROFILE_READERS`` now, with the profile variables set aside, when they name a
+    profile this machine does not have (else the module's import, at a service's first request,
+    fails that request with ProfileNotFound). Nothing is done, and nothing imported, otherwise:
+    EC2's import costs about a second. The variables are set aside only during the import, while
+    the engine starts."""
+    import contextlib
+    import importlib
+    import sys
+
+    if all(name in sys.modules for name in _PROFILE_READERS):
+        return
+    if not any(os.environ.get(name) for name in _PROFILE_VARIABLES):
+        return
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        botocore.session.Session().get_scoped_config()
+        return  # the profile exists: the import reads it and works
+    except botocore.exceptions.ProfileNotFound:
+        pass
+    saved = {name: os.environ.pop(name) for name in _PROFILE_VARIABLES if name in os.environ}
+    try:
+        for module in _PROFILE_READERS:
+            with contextlib.suppress(ModuleNotFoundError):  # moved in a later moto: no reader
+                importlib.import_module(module)
+    finally:
+        os.environ.update(saved)
