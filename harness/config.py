@@ -230,7 +230,7 @@ def load_settings(cli: dict[str, Any] | None = None, cwd: Path | None = None) ->
                 (cli_value, "--parameter"),
             ):
                 if raw is not None:
-                    merged.update(json.loads(_coerce(name, raw, source)))
+                    merged.update(_parameter_pairs(raw, source))
                     sources[name] = "command line" if source == "--parameter" else source
             if merged:
                 values[name] = json.dumps(merged, sort_keys=True)

@@ -489,15 +489,9 @@ def _list_exports(cloudformation: Any, where: str) -> dict[str, str]:
     """Every export the target's CloudFormation lists: name -> value."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    exports: dict[str, str] = {}
-    token: str | None = None
     try:
-        while True:
-            page = cloudformation.list_exports(**({"NextToken": token} if token else {}))
-            exports.update({e["Name"]: e["Value"] for e in page.get("Exports", [])})
-            token = page.get("NextToken")
-            if not token:
-                return exports
+        pages = cloudformation.get_paginator("list_exports").paginate()
+        return {e["Name"]: e["Value"] for page in pages for e in page.get("Exports", [])}
     except ClientError as err:
         error = err.response.get("Error", {})
         raise TemplateError(
